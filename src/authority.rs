@@ -1,0 +1,296 @@
+//! Clouds, the authority host (https, or http for loopback only), tenants, and the v1/v2
+//! endpoint URLs built from them.
+
+use std::net::IpAddr;
+
+use url::Url;
+
+use crate::error::{Error, Result};
+
+/// A national cloud and its default authority host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cloud {
+    /// `login.microsoftonline.com`.
+    Public,
+    /// `login.microsoftonline.us`.
+    UsGov,
+    /// `login.chinacloudapi.cn`.
+    China,
+}
+
+impl Cloud {
+    /// The authority host URL of this cloud.
+    pub fn host(self) -> &'static str {
+        match self {
+            Self::Public => "https://login.microsoftonline.com",
+            Self::UsGov => "https://login.microsoftonline.us",
+            Self::China => "https://login.chinacloudapi.cn",
+        }
+    }
+}
+
+/// The authority host: scheme, host, port and an optional path prefix, no trailing slash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorityHost(Url);
+
+impl AuthorityHost {
+    /// Parses `https://host[:port][/path]` or a bare `host[:port]` (meaning https).
+    /// Plain http is accepted only for loopback hosts.
+    pub fn parse(input: &str) -> Result<Self> {
+        let input = input.trim();
+        if input.is_empty() {
+            return Err(Error::usage("--authority-host is empty"));
+        }
+        let with_scheme = if input.contains("://") {
+            input.to_owned()
+        } else {
+            format!("https://{input}")
+        };
+        let url = Url::parse(&with_scheme).map_err(|e| {
+            Error::usage(format!(
+                "--authority-host '{input}' is not a valid URL: {e}"
+            ))
+        })?;
+        if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+            return Err(Error::usage(format!(
+                "--authority-host '{input}' must be a plain host URL without query, fragment or user"
+            )));
+        }
+        let host = url.host_str().unwrap_or_default().to_owned();
+        match url.scheme() {
+            "https" => {}
+            "http" if is_loopback(&host) => {}
+            "http" => {
+                return Err(Error::usage(format!(
+                    "refusing plain http authority '{input}': tokens and secrets would cross the network unencrypted; use https (http is allowed only for loopback hosts such as 127.0.0.1 and localhost)"
+                )));
+            }
+            other => {
+                return Err(Error::usage(format!(
+                    "--authority-host '{input}' has scheme '{other}'; use https"
+                )));
+            }
+        }
+        let mut url = url;
+        let path = url.path().trim_end_matches('/').to_owned();
+        url.set_path(&path);
+        Ok(Self(url))
+    }
+
+    /// The URL as text, without a trailing slash.
+    pub fn as_str(&self) -> &str {
+        self.0.as_str().trim_end_matches('/')
+    }
+
+    /// The host name (for messages and the cache key).
+    pub fn host(&self) -> &str {
+        self.0.host_str().unwrap_or_default()
+    }
+
+    /// True when the scheme is https.
+    pub fn is_https(&self) -> bool {
+        self.0.scheme() == "https"
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    if host.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Which flavour of token endpoint: v2 (`scope=`) or v1 (`resource=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndpointVersion {
+    /// `/oauth2/token`, `resource=`.
+    V1,
+    /// `/oauth2/v2.0/token`, `scope=`.
+    V2,
+}
+
+/// A tenant: a GUID, a verified domain, or one of the multi-tenant aliases.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tenant(String);
+
+impl Tenant {
+    /// Validates a tenant identifier; it becomes a URL path segment, so it must be one.
+    pub fn parse(input: &str) -> Result<Self> {
+        let t = input.trim();
+        if t.is_empty() {
+            return Err(Error::usage("--tenant is empty"));
+        }
+        let ok = t
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '_');
+        if !ok || t.starts_with('.') || t.ends_with('.') {
+            return Err(Error::usage(format!(
+                "--tenant '{t}' is not a tenant: pass a directory GUID, a verified domain such as contoso.onmicrosoft.com, or common/organizations/consumers"
+            )));
+        }
+        Ok(Self(t.to_ascii_lowercase()))
+    }
+
+    /// The tenant as it goes into the URL.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `common`, `organizations` or `consumers`: names no single directory.
+    pub fn is_multi_tenant_alias(&self) -> bool {
+        matches!(self.0.as_str(), "common" | "organizations" | "consumers")
+    }
+
+    /// Fails with a usage error for app-only flows, which need one directory.
+    pub fn require_single(&self, flow: &str) -> Result<()> {
+        if self.is_multi_tenant_alias() {
+            return Err(Error::usage(format!(
+                "{flow} needs a real tenant, and '{}' names none: pass --tenant (or AZURE_TENANT_ID) with the directory's GUID or a verified domain",
+                self.0
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Authority host + tenant + endpoint version: everything needed to name an endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authority {
+    /// The host.
+    pub host: AuthorityHost,
+    /// The tenant.
+    pub tenant: Tenant,
+    /// v1 or v2.
+    pub version: EndpointVersion,
+}
+
+impl Authority {
+    fn endpoint(&self, leaf: &str) -> String {
+        let version = match self.version {
+            EndpointVersion::V1 => "",
+            EndpointVersion::V2 => "v2.0/",
+        };
+        format!(
+            "{}/{}/oauth2/{version}{leaf}",
+            self.host.as_str(),
+            self.tenant.as_str()
+        )
+    }
+
+    /// The token endpoint; also the `aud` of client assertions.
+    pub fn token_url(&self) -> String {
+        self.endpoint("token")
+    }
+
+    /// The device authorization endpoint.
+    pub fn devicecode_url(&self) -> String {
+        self.endpoint("devicecode")
+    }
+
+    /// The authorization endpoint.
+    pub fn authorize_url(&self) -> String {
+        self.endpoint("authorize")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn authority(host: &str, version: EndpointVersion) -> Authority {
+        Authority {
+            host: AuthorityHost::parse(host).unwrap(),
+            tenant: Tenant::parse("Contoso.onmicrosoft.com").unwrap(),
+            version,
+        }
+    }
+
+    #[test]
+    fn bare_host_means_https() {
+        let h = AuthorityHost::parse("login.microsoftonline.us").unwrap();
+        assert_eq!(h.as_str(), "https://login.microsoftonline.us");
+        assert!(h.is_https());
+    }
+
+    #[test]
+    fn trailing_slash_is_dropped_and_path_prefix_kept() {
+        assert_eq!(
+            AuthorityHost::parse("https://login.microsoftonline.com/")
+                .unwrap()
+                .as_str(),
+            "https://login.microsoftonline.com"
+        );
+        assert_eq!(
+            AuthorityHost::parse("https://sts.example.com/adfs/")
+                .unwrap()
+                .as_str(),
+            "https://sts.example.com/adfs"
+        );
+    }
+
+    #[test]
+    fn plain_http_is_refused_unless_loopback() {
+        for ok in [
+            "http://127.0.0.1:8080",
+            "http://127.9.9.9",
+            "http://localhost:1",
+            "http://[::1]:99",
+        ] {
+            assert!(AuthorityHost::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://login.microsoftonline.com",
+            "http://10.0.0.1",
+            "ftp://x.y",
+        ] {
+            let e = AuthorityHost::parse(bad).unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::Usage, "{bad}");
+        }
+    }
+
+    #[test]
+    fn endpoints_follow_v1_and_v2_layout() {
+        let v2 = authority("https://login.microsoftonline.com", EndpointVersion::V2);
+        assert_eq!(
+            v2.token_url(),
+            "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token"
+        );
+        assert_eq!(
+            v2.devicecode_url(),
+            "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/devicecode"
+        );
+        let v1 = authority("http://127.0.0.1:9", EndpointVersion::V1);
+        assert_eq!(
+            v1.token_url(),
+            "http://127.0.0.1:9/contoso.onmicrosoft.com/oauth2/token"
+        );
+        assert_eq!(
+            v1.authorize_url(),
+            "http://127.0.0.1:9/contoso.onmicrosoft.com/oauth2/authorize"
+        );
+    }
+
+    #[test]
+    fn tenants_must_be_one_path_segment() {
+        assert!(Tenant::parse("72f988bf-86f1-41af-91ab-2d7cd011db47").is_ok());
+        for bad in ["a/b", "a b", "", "..", "x?y=1"] {
+            assert!(Tenant::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn multi_tenant_aliases_are_refused_for_app_only_flows() {
+        for alias in ["common", "organizations", "Consumers"] {
+            let t = Tenant::parse(alias).unwrap();
+            let e = t.require_single("client-credentials").unwrap_err();
+            assert!(e.to_string().contains("needs a real tenant"), "{e}");
+        }
+        assert!(
+            Tenant::parse("contoso.com")
+                .unwrap()
+                .require_single("x")
+                .is_ok()
+        );
+    }
+}

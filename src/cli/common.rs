@@ -1,0 +1,217 @@
+//! "High" arguments: turn clap values plus environment and files into validated library
+//! types, before anything is sent. Every message names the flag or variable to fix.
+
+use std::io::Read;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use entra_token::authority::{Authority, AuthorityHost, Cloud, Tenant};
+use entra_token::scope::Target;
+use entra_token::transport::{Transport, TransportOptions};
+use entra_token::{Error, Result, Secret};
+
+use super::args::{CloudArg, TokenArgs};
+use super::{env, report};
+
+/// The validated shared options of a token command.
+pub struct Resolved {
+    pub authority: Authority,
+    pub client_id: String,
+    pub target: Target,
+    pub claims: Option<String>,
+}
+
+/// Whether the tenant may be a multi-tenant alias, and the default when none is given.
+#[derive(Clone, Copy)]
+pub enum TenantRule {
+    /// App-only: required, one directory.
+    AppOnly,
+}
+
+pub fn resolve(args: &TokenArgs, rule: TenantRule) -> Result<Resolved> {
+    let tenant = match (args.tenant.as_deref(), rule) {
+        (Some(t), _) => Tenant::parse(t)?,
+        (None, TenantRule::AppOnly) => {
+            return Err(Error::usage(format!(
+                "no tenant: pass --tenant or set {} to the directory's GUID or verified domain",
+                env::TENANT
+            )));
+        }
+    };
+    let client_id = match args.client_id.as_deref().map(str::trim) {
+        Some(c) if !c.is_empty() => c.to_owned(),
+        _ => {
+            return Err(Error::usage(format!(
+                "no client ID: pass --client-id or set {} to the application (client) ID",
+                env::CLIENT_ID
+            )));
+        }
+    };
+    if client_id.contains(|c: char| c.is_whitespace() || c.is_control()) {
+        return Err(Error::usage(format!(
+            "--client-id '{client_id}' contains spaces"
+        )));
+    }
+    let host = authority_host(args)?;
+    let target = Target::new(&args.scopes, args.resource.as_deref())?;
+    let claims = args.claims.as_deref().map(claims_json).transpose()?;
+    Ok(Resolved {
+        authority: Authority {
+            host,
+            tenant,
+            version: target.version(),
+        },
+        client_id,
+        target,
+        claims,
+    })
+}
+
+/// `--authority-host` beats `--cloud`, which beats AZURE_AUTHORITY_HOST.
+fn authority_host(args: &TokenArgs) -> Result<AuthorityHost> {
+    if let Some(h) = &args.authority_host {
+        return AuthorityHost::parse(h);
+    }
+    if let Some(cloud) = args.cloud {
+        let cloud = match cloud {
+            CloudArg::Public => Cloud::Public,
+            CloudArg::Usgov => Cloud::UsGov,
+            CloudArg::China => Cloud::China,
+        };
+        return AuthorityHost::parse(cloud.host());
+    }
+    match env::var(env::AUTHORITY_HOST) {
+        Some(v) => {
+            let v = v
+                .into_string()
+                .map_err(|_| Error::usage(format!("{} is not valid UTF-8", env::AUTHORITY_HOST)))?;
+            AuthorityHost::parse(&v)
+                .map_err(|e| Error::usage(format!("{} (from {})", e, env::AUTHORITY_HOST)))
+        }
+        None => AuthorityHost::parse(Cloud::Public.host()),
+    }
+}
+
+/// A claims challenge must be JSON; base64 of JSON (as in WWW-Authenticate) is decoded.
+fn claims_json(input: &str) -> Result<String> {
+    let input = input.trim();
+    if serde_json::from_str::<serde_json::Value>(input).is_ok_and(|v| v.is_object()) {
+        return Ok(input.to_owned());
+    }
+    let engines = [
+        base64::engine::general_purpose::STANDARD,
+        base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        base64::engine::general_purpose::STANDARD_NO_PAD,
+    ];
+    for engine in engines {
+        if let Ok(bytes) = engine.decode(input)
+            && let Ok(text) = String::from_utf8(bytes)
+            && serde_json::from_str::<serde_json::Value>(&text).is_ok_and(|v| v.is_object())
+        {
+            return Ok(text);
+        }
+    }
+    Err(Error::usage(
+        "--claims takes a JSON object (or its base64) from the WWW-Authenticate claims challenge",
+    ))
+}
+
+/// Reads a client secret from `--client-secret-file` or AZURE_CLIENT_SECRET.
+pub fn client_secret(file: Option<&Path>) -> Result<Option<Secret>> {
+    if let Some(path) = file {
+        let what = if path == Path::new("-") {
+            "stdin".to_owned()
+        } else {
+            path.display().to_string()
+        };
+        let secret = read_secret_file(path, "--client-secret-file")?;
+        if secret.is_empty() {
+            return Err(Error::usage(format!(
+                "the client secret in {what} is empty"
+            )));
+        }
+        return Ok(Some(secret));
+    }
+    match env::var(env::CLIENT_SECRET) {
+        Some(v) => v
+            .into_string()
+            .map(|s| Some(Secret::new(s)))
+            .map_err(|_| Error::usage(format!("{} is not valid UTF-8", env::CLIENT_SECRET))),
+        None => Ok(None),
+    }
+}
+
+/// Reads a secret from a file or stdin (`-`); one trailing `\n` or `\r\n` is dropped.
+pub fn read_secret_file(path: &Path, flag: &str) -> Result<Secret> {
+    let mut bytes = Vec::new();
+    let shown = path.display();
+    if path == Path::new("-") {
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .map_err(|e| Error::local(format!("cannot read {flag} from stdin: {e}")))?;
+    } else {
+        bytes = std::fs::read(path)
+            .map_err(|e| Error::local(format!("cannot read {flag} {shown}: {e}")))?;
+    }
+    let mut text = String::from_utf8(bytes)
+        .map_err(|_| Error::local(format!("{flag} {shown} is not UTF-8 text")))?;
+    if text.ends_with("\r\n") {
+        text.truncate(text.len() - 2);
+    } else if text.ends_with('\n') {
+        text.truncate(text.len() - 1);
+    }
+    Ok(Secret::new(text))
+}
+
+/// Builds the HTTP transport; verbose lines go to stderr.
+pub fn transport(args: &TokenArgs, verbose: bool) -> Result<Transport> {
+    Transport::new(TransportOptions {
+        timeout: Some(Duration::from_secs(args.timeout)),
+        ca_file: args.ca_file.clone(),
+        log: verbose.then(|| Arc::new(report::verbose) as entra_token::transport::Log),
+        backoff_base: None,
+    })
+}
+
+/// A single-threaded runtime: one request at a time needs no more.
+pub fn block_on<F: std::future::Future>(future: F) -> Result<F::Output> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .enable_time()
+        .build()
+        .map_err(|e| Error::local(format!("cannot start the async runtime: {e}")))?;
+    Ok(rt.block_on(future))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn claims_accept_json_and_base64_json() {
+        let json = r#"{"access_token":{"nbf":{"essential":true,"value":"1"}}}"#;
+        assert_eq!(claims_json(json).unwrap(), json);
+        let b64 = base64::engine::general_purpose::STANDARD.encode(json);
+        assert_eq!(claims_json(&b64).unwrap(), json);
+        assert!(claims_json("not json").is_err());
+        assert!(claims_json("[1]").is_err());
+    }
+
+    #[test]
+    fn secret_files_lose_one_trailing_newline_only() {
+        let dir = tempfile::tempdir().unwrap();
+        for (content, expected) in [
+            ("abc\n", "abc"),
+            ("abc\r\n", "abc"),
+            ("abc\n\n", "abc\n"),
+            ("abc", "abc"),
+            (" a b ", " a b "),
+        ] {
+            let p = dir.path().join("s");
+            std::fs::write(&p, content).unwrap();
+            assert_eq!(read_secret_file(&p, "--x").unwrap().expose(), expected);
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! Errors and verbose lines on stderr: one lower-case first line, indented evidence, at
+//! most one `hint:`. Nothing here ever holds a secret: errors are built without them.
+#![allow(clippy::print_stderr)]
+
+use entra_token::Error;
+
+/// Formats an error for the terminal.
+pub fn render(error: &Error) -> String {
+    let mut out = format!("entra-token: error: {error}\n");
+    let mut ids = Vec::new();
+    let mut hint = None;
+    let entra = match error {
+        Error::Refused {
+            entra,
+            client_request_id,
+            ..
+        } => {
+            ids.push(("client-request-id", client_request_id.clone()));
+            Some(entra)
+        }
+        Error::Transport {
+            entra,
+            client_request_id,
+            ..
+        } => {
+            ids.push(("client-request-id", client_request_id.clone()));
+            entra.as_ref()
+        }
+        _ => None,
+    };
+    if let Some(entra) = entra {
+        out.push_str(&format!("  {}\n", entra.summary()));
+        let mut evidence = vec![format!("error {}", entra.error)];
+        if let Some(s) = &entra.suberror {
+            evidence.push(format!("suberror {s}"));
+        }
+        evidence.push(format!("HTTP {}", entra.status));
+        out.push_str(&format!("  {}\n", evidence.join("  ")));
+        ids.insert(0, ("correlation id", entra.correlation_id.clone()));
+        ids.insert(0, ("trace id", entra.trace_id.clone()));
+        hint = entra.hint();
+    }
+    let ids: Vec<String> = ids
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| format!("{k} {v}")))
+        .collect();
+    if !ids.is_empty() {
+        out.push_str(&format!("  {}\n", ids.join("  ")));
+    }
+    if let Some(hint) = hint {
+        out.push_str(&format!("hint: {hint}\n      (see TROUBLESHOOTING.md)\n"));
+    }
+    out
+}
+
+/// Prints an error.
+pub fn error(error: &Error) {
+    eprint!("{}", render(error));
+}
+
+/// Prints a verbose (`-v`) line; callers pass redacted text only.
+pub fn verbose(line: &str) {
+    eprintln!("{line}");
+}

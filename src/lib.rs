@@ -1,0 +1,37 @@
+//! `entra-token` gets Microsoft Entra ID (Azure AD) OAuth2 tokens.
+//!
+//! The library never prints. A token request goes through the same few steps whatever
+//! the flow:
+//!
+//! 1. [`authority`] names the endpoint: cloud or authority host (https, or http for
+//!    loopback only), tenant, and v1 or v2 — chosen by [`scope::Target`] (`scope=` on v2,
+//!    `resource=` on v1).
+//! 2. A [`credential::ClientCredential`] turns into form fields ([`request::ClientAuth`]):
+//!    a client secret today.
+//! 3. [`request::TokenRequest::form`] builds the ordered form pairs for the grant. It is
+//!    pure; secrets are [`Secret`]s, so `-v` output redacts them by type.
+//! 4. [`transport::Transport`] is the only HTTP call site: headers (`client-request-id`,
+//!    `return-client-request-id`, `User-Agent`), timeout, at most two retries on 429/5xx
+//!    honouring `Retry-After`, a 1 MiB body cap, no redirects.
+//! 5. [`response::parse_token`] turns the answer into a [`TokenResponse`] (v1 string
+//!    numbers become numbers) or an [`Error`] whose [`ErrorKind`] picks the exit code;
+//!    Entra's refusals keep their evidence in [`EntraError`].
+//!
+//! The flows in [`flow`] only choose a grant and a credential.
+
+pub mod authority;
+pub mod clock;
+pub mod credential;
+pub mod entra_error;
+pub mod error;
+pub mod flow;
+pub mod request;
+pub mod response;
+pub mod scope;
+pub mod secret;
+pub mod transport;
+
+pub use entra_error::EntraError;
+pub use error::{Error, ErrorKind, Result};
+pub use response::TokenResponse;
+pub use secret::Secret;

@@ -1,0 +1,443 @@
+//! The only place that talks HTTP: client set-up (rustls on ring, the platform trust store
+//! plus `--ca-file`, proxies from the environment), request headers, timeout, retries on
+//! 429/5xx, and the 1 MiB body cap. Verbose output goes to a caller-supplied log, redacted.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
+
+use crate::error::{Error, Result};
+use crate::request::Form;
+use crate::response::HttpResponse;
+use crate::secret::Secret;
+
+/// Bodies larger than this are refused.
+pub const MAX_BODY: usize = 1024 * 1024;
+
+/// Retries after the first attempt, for 429 and 5xx only.
+pub const MAX_RETRIES: u32 = 2;
+
+/// The longest `Retry-After` honoured; a server asking for more waits this long.
+pub const RETRY_AFTER_CAP: Duration = Duration::from_secs(10);
+
+/// The `User-Agent` sent with every request.
+pub const USER_AGENT: &str = concat!("entra-token/", env!("CARGO_PKG_VERSION"));
+
+/// Where verbose lines go (the binary sends them to stderr).
+pub type Log = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// Settings for [`Transport::new`].
+#[derive(Clone, Default)]
+pub struct TransportOptions {
+    /// Per-request timeout (connect + send + receive the whole body).
+    pub timeout: Option<Duration>,
+    /// Extra trusted roots, PEM.
+    pub ca_file: Option<std::path::PathBuf>,
+    /// Verbose log; `None` for quiet.
+    pub log: Option<Log>,
+    /// Base delay of the jittered backoff (tests make it small).
+    pub backoff_base: Option<Duration>,
+}
+
+/// An HTTP client with Entra's conventions.
+pub struct Transport {
+    client: reqwest::Client,
+    timeout: Duration,
+    log: Option<Log>,
+    backoff_base: Duration,
+}
+
+impl Transport {
+    /// Builds the client. Reads `--ca-file` now so that a bad file fails before any request.
+    pub fn new(opts: TransportOptions) -> Result<Self> {
+        let timeout = opts.timeout.unwrap_or(Duration::from_secs(30));
+        let extra = match &opts.ca_file {
+            Some(path) => read_ca_file(path)?,
+            None => Vec::new(),
+        };
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let verifier = if extra.is_empty() {
+            rustls_platform_verifier::Verifier::new(provider.clone())
+        } else {
+            rustls_platform_verifier::Verifier::new_with_extra_roots(extra, provider.clone())
+        }
+        .map_err(|e| Error::local(format!("cannot set up TLS: {e}")))?;
+        let tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| Error::local(format!("cannot set up TLS: {e}")))?
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(verifier))
+            .with_no_client_auth();
+        let client = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls)
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(timeout)
+            .user_agent(USER_AGENT)
+            .build()
+            .map_err(|e| {
+                Error::local(format!("cannot build the HTTP client: {}", root_cause(&e)))
+            })?;
+        Ok(Self {
+            client,
+            timeout,
+            log: opts.log,
+            backoff_base: opts.backoff_base.unwrap_or(Duration::from_millis(400)),
+        })
+    }
+
+    fn log(&self, line: &str) {
+        if let Some(log) = &self.log {
+            log(line);
+        }
+    }
+
+    /// POSTs a form, retrying 429/5xx at most twice.
+    pub async fn post_form(&self, url: &str, form: &Form) -> Result<HttpResponse> {
+        let body = form.encode();
+        let redacted = form.redacted();
+        self.send(url, |client, crid| {
+            self.log(&format!("> POST {url}"));
+            self.log(&format!("> client-request-id: {crid}"));
+            self.log(&format!("> {redacted}"));
+            client
+                .post(url)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(body.clone())
+        })
+        .await
+    }
+
+    /// GETs a URL, optionally with a bearer token (GitHub's OIDC endpoint).
+    pub async fn get(&self, url: &str, bearer: Option<&Secret>) -> Result<HttpResponse> {
+        let shown = redact_query(url);
+        self.send(url, |client, crid| {
+            self.log(&format!("> GET {shown}"));
+            self.log(&format!("> client-request-id: {crid}"));
+            let mut rb = client.get(url);
+            if let Some(token) = bearer {
+                self.log("> authorization: Bearer <redacted>");
+                rb = rb.bearer_auth(token.expose());
+            }
+            rb
+        })
+        .await
+    }
+
+    async fn send(
+        &self,
+        url: &str,
+        build: impl Fn(&reqwest::Client, &str) -> reqwest::RequestBuilder,
+    ) -> Result<HttpResponse> {
+        let mut attempt = 0;
+        loop {
+            let crid = uuid::Uuid::new_v4().to_string();
+            let started = Instant::now();
+            let rb = build(&self.client, &crid)
+                .header("client-request-id", &crid)
+                .header("return-client-request-id", "true")
+                .header(header::ACCEPT, "application/json")
+                .timeout(self.timeout);
+            let result = self.exchange(rb, url, &crid).await;
+            let (resp, headers) = match result {
+                Ok(pair) => pair,
+                Err(e) => {
+                    self.log(&format!(
+                        "< failed after {} ms: {e}",
+                        started.elapsed().as_millis()
+                    ));
+                    return Err(e);
+                }
+            };
+            self.log(&format!(
+                "< HTTP {} ({} ms, {} bytes{})",
+                resp.status,
+                started.elapsed().as_millis(),
+                resp.body.len(),
+                resp.content_type
+                    .as_deref()
+                    .map(|c| format!(", {c}"))
+                    .unwrap_or_default()
+            ));
+            for name in ["x-ms-request-id", "client-request-id", "retry-after"] {
+                if let Some(v) = headers.get(name).and_then(|v| v.to_str().ok()) {
+                    self.log(&format!("< {name}: {v}"));
+                }
+            }
+            self.log(&format!("< {}", redact_body(&resp.body)));
+            let retryable = resp.status == 429 || resp.status >= 500;
+            if !retryable || attempt >= MAX_RETRIES {
+                return Ok(resp);
+            }
+            attempt += 1;
+            let wait = retry_delay(&headers, attempt, self.backoff_base, SystemTime::now());
+            self.log(&format!(
+                "* HTTP {}: retry {attempt} of {MAX_RETRIES} in {} ms",
+                resp.status,
+                wait.as_millis()
+            ));
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    async fn exchange(
+        &self,
+        rb: reqwest::RequestBuilder,
+        url: &str,
+        crid: &str,
+    ) -> Result<(HttpResponse, HeaderMap)> {
+        let fail = |e: reqwest::Error| self.describe(&e, url, crid);
+        let mut resp = rb.send().await.map_err(fail)?;
+        let status = resp.status().as_u16();
+        if resp.status().is_redirection() {
+            let to = resp
+                .headers()
+                .get(header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .map(redact_query)
+                .unwrap_or_default();
+            return Err(Error::transport(
+                format!(
+                    "{} answered HTTP {status}, a redirect to '{to}'; redirects are not followed (a form with secrets must not travel on)",
+                    host_of(url)
+                ),
+                Some(crid.to_owned()),
+            ));
+        }
+        let too_big = || {
+            Error::transport(
+                format!(
+                    "the answer from {} is larger than 1 MiB; refused",
+                    host_of(url)
+                ),
+                Some(crid.to_owned()),
+            )
+        };
+        if resp.content_length().is_some_and(|n| n > MAX_BODY as u64) {
+            return Err(too_big());
+        }
+        let headers = resp.headers().clone();
+        let mut body = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(fail)? {
+            if body.len() + chunk.len() > MAX_BODY {
+                return Err(too_big());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let content_type = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        Ok((
+            HttpResponse {
+                status,
+                content_type,
+                body,
+                client_request_id: crid.to_owned(),
+            },
+            headers,
+        ))
+    }
+
+    fn describe(&self, e: &reqwest::Error, url: &str, crid: &str) -> Error {
+        let host = host_of(url);
+        let cause = root_cause(e);
+        let message = if e.is_timeout() {
+            format!(
+                "no answer from {host} within {} s (--timeout)",
+                self.timeout.as_secs()
+            )
+        } else if e.is_connect() {
+            format!("cannot connect to {host}: {cause}")
+        } else if e.is_body() || e.is_decode() {
+            format!("the answer from {host} broke off: {cause}")
+        } else {
+            format!("request to {host} failed: {cause}")
+        };
+        Error::transport(message, Some(crid.to_owned()))
+    }
+}
+
+/// The delay before retry `attempt` (1-based): `Retry-After` when given (capped), else a
+/// jittered exponential backoff.
+pub fn retry_delay(headers: &HeaderMap, attempt: u32, base: Duration, now: SystemTime) -> Duration {
+    let jitter = jitter_fraction();
+    if let Some(after) = headers
+        .get(header::RETRY_AFTER)
+        .and_then(|v| parse_retry_after(v, now))
+    {
+        return after.min(RETRY_AFTER_CAP) + base.mul_f64(jitter * 0.25);
+    }
+    let exp = base.saturating_mul(1 << (attempt.saturating_sub(1)).min(6));
+    exp.mul_f64(0.5 + jitter)
+}
+
+fn parse_retry_after(v: &HeaderValue, now: SystemTime) -> Option<Duration> {
+    let text = v.to_str().ok()?.trim();
+    if let Ok(secs) = text.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = httpdate::parse_http_date(text).ok()?;
+    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// A number in [0, 1) from the OS random source (0.5 if that fails).
+fn jitter_fraction() -> f64 {
+    let mut b = [0u8; 4];
+    match getrandom::fill(&mut b) {
+        Ok(()) => f64::from(u32::from_le_bytes(b)) / (f64::from(u32::MAX) + 1.0),
+        Err(_) => 0.5,
+    }
+}
+
+fn read_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>> {
+    let shown = path.display();
+    let bytes = std::fs::read(path)
+        .map_err(|e| Error::local(format!("cannot read --ca-file {shown}: {e}")))?;
+    let certs: Vec<_> = CertificateDer::pem_slice_iter(&bytes)
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|e| {
+            Error::local(format!(
+                "--ca-file {shown} is not a PEM certificate bundle: {e}"
+            ))
+        })?;
+    if certs.is_empty() {
+        return Err(Error::local(format!(
+            "--ca-file {shown} holds no PEM certificate"
+        )));
+    }
+    Ok(certs)
+}
+
+fn host_of(url: &str) -> String {
+    url::Url::parse(url)
+        .ok()
+        .map(|u| match (u.host_str(), u.port()) {
+            (Some(h), Some(p)) => format!("{h}:{p}"),
+            (Some(h), None) => h.to_owned(),
+            _ => url.to_owned(),
+        })
+        .unwrap_or_else(|| url.to_owned())
+}
+
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur: &dyn std::error::Error = e;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    cur.to_string()
+}
+
+/// A URL with its query values hidden (GitHub's OIDC URL can carry tokens).
+fn redact_query(url: &str) -> String {
+    match url.split_once('?') {
+        Some((base, _)) => format!("{base}?<redacted>"),
+        None => url.to_owned(),
+    }
+}
+
+/// Fields of answers that are never shown, even with `-v`.
+const SECRET_FIELDS: &[&str] = &[
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "device_code",
+    "code",
+    "value",
+    "client_secret",
+    "client_assertion",
+];
+
+/// A body for `-v`: JSON with token fields replaced, or a size and kind.
+pub fn redact_body(body: &[u8]) -> String {
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(mut v) => {
+            if let Some(obj) = v.as_object_mut() {
+                for (k, val) in obj.iter_mut() {
+                    if SECRET_FIELDS.contains(&k.as_str()) {
+                        *val = serde_json::Value::String("<redacted>".into());
+                    }
+                }
+                v.to_string()
+            } else {
+                format!("<{} bytes of JSON>", body.len())
+            }
+        }
+        Err(_) => format!("<{} bytes, not JSON>", body.len()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_seconds_is_honoured_and_capped() {
+        let mut h = HeaderMap::new();
+        h.insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
+        let d = retry_delay(&h, 1, Duration::from_millis(100), SystemTime::now());
+        assert!(
+            d >= Duration::from_secs(2) && d < Duration::from_millis(2100),
+            "{d:?}"
+        );
+        h.insert(header::RETRY_AFTER, HeaderValue::from_static("3600"));
+        let d = retry_delay(&h, 1, Duration::from_millis(100), SystemTime::now());
+        assert!(d >= RETRY_AFTER_CAP && d < RETRY_AFTER_CAP + Duration::from_millis(100));
+    }
+
+    #[test]
+    fn retry_after_http_date_is_honoured() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let later = httpdate::fmt_http_date(now + Duration::from_secs(3));
+        let mut h = HeaderMap::new();
+        h.insert(header::RETRY_AFTER, HeaderValue::from_str(&later).unwrap());
+        let d = retry_delay(&h, 1, Duration::ZERO, now);
+        assert_eq!(d, Duration::from_secs(3));
+    }
+
+    #[test]
+    fn backoff_grows_and_is_jittered_within_bounds() {
+        let h = HeaderMap::new();
+        let base = Duration::from_millis(400);
+        for _ in 0..50 {
+            let first = retry_delay(&h, 1, base, SystemTime::now());
+            let second = retry_delay(&h, 2, base, SystemTime::now());
+            assert!(first >= Duration::from_millis(200) && first < Duration::from_millis(600));
+            assert!(second >= Duration::from_millis(400) && second < Duration::from_millis(1200));
+        }
+    }
+
+    #[test]
+    fn verbose_bodies_never_show_tokens() {
+        let shown = redact_body(
+            br#"{"token_type":"Bearer","access_token":"AT","refresh_token":"RT","expires_in":1}"#,
+        );
+        assert!(!shown.contains("AT\"") && !shown.contains("RT"), "{shown}");
+        assert!(shown.contains(r#""access_token":"<redacted>""#));
+        assert_eq!(redact_body(b"<html>"), "<6 bytes, not JSON>");
+    }
+
+    #[test]
+    fn query_strings_are_hidden() {
+        assert_eq!(
+            redact_query("https://x/y?token=abc"),
+            "https://x/y?<redacted>"
+        );
+        assert_eq!(redact_query("https://x/y"), "https://x/y");
+    }
+
+    #[test]
+    fn a_missing_ca_file_is_a_local_error() {
+        let e = Transport::new(TransportOptions {
+            ca_file: Some("/nonexistent/ca.pem".into()),
+            ..Default::default()
+        })
+        .err()
+        .unwrap();
+        assert_eq!(e.kind(), crate::ErrorKind::Local);
+        assert!(e.to_string().contains("--ca-file"), "{e}");
+    }
+}

@@ -1,0 +1,8 @@
+//! Integration tests of the real `entra-token` binary against the strict fake Entra.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod client_credentials;
+mod transport;

@@ -1,0 +1,689 @@
+//! A strict fake of Entra ID's token service, for tests and for `cargo run --example
+//! fake-entra`.
+//!
+//! It checks what Entra checks (per-grant form fields, client authentication, tenants,
+//! apps, scopes), answers in Entra's shapes (v1 numbers as strings, AADSTS error bodies
+//! with trace and correlation ids), logs every request, and records a *violation* for
+//! anything a well-behaved client would never send: a missing `client-request-id`, an
+//! unknown form field, an unknown path. Dropping a fake with violations fails the test.
+
+#![allow(dead_code)]
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Value, json};
+
+/// The fake's one directory.
+pub const TENANT_ID: &str = "8eaef023-2b34-4da1-9baa-8bc8c9d6a490";
+/// A verified domain of that directory.
+pub const TENANT_DOMAIN: &str = "contoso.onmicrosoft.com";
+/// A confidential app registered in it.
+pub const CLIENT_ID: &str = "b6e4b7c2-6f3a-4a51-9a9e-0c7f4f5e2d11";
+/// Its client secret. Has characters that need form encoding.
+pub const CLIENT_SECRET: &str = "Fk8Q~s3cr3t+value/with=specials&more";
+
+/// A scripted misbehaviour, applied to the next token-endpoint request instead of the
+/// normal answer.
+#[derive(Debug, Clone)]
+pub enum Fault {
+    /// Answer with this status and an Entra-shaped JSON error, optionally `Retry-After`.
+    Status {
+        status: u16,
+        retry_after: Option<String>,
+    },
+    /// HTTP 200 with an HTML page.
+    Html,
+    /// HTTP 200, JSON content type, body cut in the middle.
+    Truncated,
+    /// HTTP 200 with a 2 MiB JSON body.
+    Oversized,
+    /// Never answer.
+    Hang,
+    /// Wait, then answer normally.
+    Delay(Duration),
+}
+
+/// One request as the fake saw it.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub method: String,
+    pub path: String,
+    pub headers: HashMap<String, String>,
+    pub form: Vec<(String, String)>,
+}
+
+impl Recorded {
+    /// The first value of a form field.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.form
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A registered application.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub client_id: String,
+    pub secrets: Vec<String>,
+}
+
+struct State_ {
+    apps: Vec<App>,
+    faults: VecDeque<Fault>,
+    log: Vec<Recorded>,
+    violations: Vec<String>,
+    /// Lifetime of issued access tokens, seconds.
+    lifetime: u64,
+    issued: u64,
+    /// Print violations instead of failing (the example server).
+    lenient: bool,
+}
+
+type Shared = Arc<Mutex<State_>>;
+
+/// A running fake on 127.0.0.1 with an ephemeral port.
+pub struct FakeEntra {
+    addr: SocketAddr,
+    state: Shared,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl FakeEntra {
+    /// Starts a fake with one tenant and one confidential app.
+    pub fn start() -> Self {
+        Self::start_on("127.0.0.1:0".parse().expect("addr"), false)
+    }
+
+    /// Starts on a given address; `lenient` logs violations instead of failing.
+    pub fn start_on(addr: SocketAddr, lenient: bool) -> Self {
+        let state = Arc::new(Mutex::new(State_ {
+            apps: vec![App {
+                client_id: CLIENT_ID.into(),
+                secrets: vec![CLIENT_SECRET.into()],
+            }],
+            faults: VecDeque::new(),
+            log: Vec::new(),
+            violations: Vec::new(),
+            lifetime: 3599,
+            issued: 0,
+            lenient,
+        }));
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind(addr))
+            .expect("bind");
+        let addr = listener.local_addr().expect("local addr");
+        let app = axum::Router::new()
+            .fallback(handle)
+            .with_state(state.clone());
+        runtime.spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Self {
+            addr,
+            state,
+            runtime: Some(runtime),
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`, for `--authority-host`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The socket address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State_> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Queues a fault for the next token request.
+    pub fn push_fault(&self, fault: Fault) {
+        self.lock().faults.push_back(fault);
+    }
+
+    /// Sets the lifetime of access tokens issued from now on.
+    pub fn set_token_lifetime(&self, secs: u64) {
+        self.lock().lifetime = secs;
+    }
+
+    /// Every request seen so far.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.lock().log.clone()
+    }
+
+    /// Access tokens issued so far.
+    pub fn issued(&self) -> u64 {
+        self.lock().issued
+    }
+
+    /// What the fake found wrong so far.
+    pub fn violations(&self) -> Vec<String> {
+        self.lock().violations.clone()
+    }
+}
+
+impl Drop for FakeEntra {
+    fn drop(&mut self) {
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+        let v = self.violations();
+        if !v.is_empty() && !std::thread::panicking() && !self.lock().lenient {
+            panic!(
+                "the fake Entra saw requests a client must not send:\n{}",
+                v.join("\n")
+            );
+        }
+    }
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn random_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// Where a request went.
+enum Endpoint {
+    Token { tenant: String, v2: bool },
+}
+
+fn route(path: &str) -> Option<Endpoint> {
+    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match parts.as_slice() {
+        [tenant, "oauth2", "v2.0", "token"] => Some(Endpoint::Token {
+            tenant: (*tenant).to_owned(),
+            v2: true,
+        }),
+        [tenant, "oauth2", "token"] => Some(Endpoint::Token {
+            tenant: (*tenant).to_owned(),
+            v2: false,
+        }),
+        _ => None,
+    }
+}
+
+/// An Entra-shaped error answer.
+fn entra_error(
+    status: u16,
+    error: &str,
+    code: u64,
+    message: &str,
+    headers: &HeaderMap,
+) -> Response {
+    let trace = random_id();
+    let correlation = headers
+        .get("client-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .unwrap_or_else(random_id);
+    let ts = httpdate::fmt_http_date(SystemTime::now());
+    let body = json!({
+        "error": error,
+        "error_description": format!(
+            "AADSTS{code}: {message}\r\nTrace ID: {trace}\r\nCorrelation ID: {correlation}\r\nTimestamp: {ts}"
+        ),
+        "error_codes": [code],
+        "timestamp": ts,
+        "trace_id": trace,
+        "correlation_id": correlation,
+        "error_uri": format!("https://login.microsoftonline.com/error?code={code}"),
+    });
+    json_response(status, &body, headers)
+}
+
+fn json_response(status: u16, body: &Value, req_headers: &HeaderMap) -> Response {
+    let mut resp = (
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        body.to_string(),
+    )
+        .into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store, no-cache"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&random_id()) {
+        h.insert("x-ms-request-id", v);
+    }
+    if req_headers
+        .get("return-client-request-id")
+        .is_some_and(|v| v == "true")
+        && let Some(crid) = req_headers.get("client-request-id")
+    {
+        h.insert("client-request-id", crid.clone());
+    }
+    resp
+}
+
+async fn handle(
+    State(state): State<Shared>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = uri.path().to_owned();
+    let form: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
+    let recorded = Recorded {
+        method: method.to_string(),
+        path: uri.to_string(),
+        headers: headers
+            .iter()
+            .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
+            .collect(),
+        form: form.clone(),
+    };
+    let fault = {
+        let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
+        s.log.push(recorded);
+        let is_token = matches!(route(&path), Some(Endpoint::Token { .. }));
+        if is_token { s.faults.pop_front() } else { None }
+    };
+    let violation = |msg: String| {
+        let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
+        if s.lenient {
+            eprintln!("fake-entra: violation: {msg}");
+        }
+        s.violations.push(msg);
+    };
+
+    let Some(endpoint) = route(&path) else {
+        violation(format!("unexpected request: {method} {uri}"));
+        return (StatusCode::NOT_FOUND, "not found").into_response();
+    };
+
+    // What every request from entra-token must carry.
+    match headers
+        .get("client-request-id")
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(id) if uuid::Uuid::parse_str(id).is_ok() => {}
+        other => violation(format!("client-request-id is not a UUID: {other:?}")),
+    }
+    if headers
+        .get("return-client-request-id")
+        .is_none_or(|v| v != "true")
+    {
+        violation("return-client-request-id: true is missing".into());
+    }
+    if !headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ua| ua.starts_with("entra-token/"))
+    {
+        violation("User-Agent is not entra-token/<version>".into());
+    }
+
+    if let Some(fault) = fault {
+        match fault {
+            Fault::Status {
+                status,
+                retry_after,
+            } => {
+                let mut resp = entra_error(
+                    status,
+                    "temporarily_unavailable",
+                    if status == 429 { 50196 } else { 90033 },
+                    "A transient error has occurred. Please try again.",
+                    &headers,
+                );
+                if let Some(ra) = retry_after.and_then(|r| HeaderValue::from_str(&r).ok()) {
+                    resp.headers_mut().insert(header::RETRY_AFTER, ra);
+                }
+                return resp;
+            }
+            Fault::Html => {
+                return (
+                    StatusCode::OK,
+                    [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                    "<html><body>Sign in to your account</body></html>",
+                )
+                    .into_response();
+            }
+            Fault::Truncated => {
+                return (
+                    StatusCode::OK,
+                    [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+                    r#"{"token_type":"Bearer","expires_in":3599,"access_tok"#,
+                )
+                    .into_response();
+            }
+            Fault::Oversized => {
+                let padding = "x".repeat(2 * 1024 * 1024);
+                return (
+                    StatusCode::OK,
+                    [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+                    format!(r#"{{"token_type":"Bearer","padding":"{padding}"}}"#),
+                )
+                    .into_response();
+            }
+            Fault::Hang => {
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+            }
+            Fault::Delay(d) => tokio::time::sleep(d).await,
+        }
+    }
+
+    match endpoint {
+        Endpoint::Token { tenant, v2 } => {
+            if method != Method::POST {
+                violation(format!("{method} to the token endpoint"));
+                return (StatusCode::METHOD_NOT_ALLOWED, "").into_response();
+            }
+            let ct = headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            if !ct.starts_with("application/x-www-form-urlencoded") {
+                violation(format!("token request with content type {ct:?}"));
+            }
+            token(&state, &tenant, v2, &form, &headers, &violation)
+        }
+    }
+}
+
+fn resolve_tenant(tenant: &str) -> Option<&'static str> {
+    let t = tenant.to_ascii_lowercase();
+    (t == TENANT_ID || t == TENANT_DOMAIN).then_some(TENANT_ID)
+}
+
+/// Fields each grant may carry, beyond client authentication.
+fn allowed_fields(grant: &str) -> &'static [&'static str] {
+    match grant {
+        "client_credentials" => &["grant_type", "client_id", "scope", "resource", "claims"],
+        _ => &[],
+    }
+}
+
+const CLIENT_AUTH_FIELDS: &[&str] = &["client_secret", "client_assertion", "client_assertion_type"];
+
+fn token(
+    state: &Shared,
+    tenant: &str,
+    v2: bool,
+    form: &[(String, String)],
+    headers: &HeaderMap,
+    violation: &dyn Fn(String),
+) -> Response {
+    let field = |name: &str| {
+        form.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let mut seen = std::collections::HashSet::new();
+    for (k, _) in form {
+        if !seen.insert(k.as_str()) {
+            violation(format!("form field {k} sent twice"));
+        }
+    }
+
+    let Some(tenant_id) = resolve_tenant(tenant) else {
+        if matches!(tenant, "common" | "organizations" | "consumers")
+            && field("grant_type") == Some("client_credentials")
+        {
+            return entra_error(
+                400,
+                "invalid_request",
+                50059,
+                "No tenant-identifying information found in either the request or implied by any provided credentials.",
+                headers,
+            );
+        }
+        return entra_error(
+            400,
+            "invalid_request",
+            90002,
+            &format!(
+                "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant."
+            ),
+            headers,
+        );
+    };
+    let Some(grant) = field("grant_type") else {
+        return entra_error(
+            400,
+            "invalid_request",
+            900144,
+            "The request body must contain the following parameter: 'grant_type'.",
+            headers,
+        );
+    };
+    let allowed = allowed_fields(grant);
+    if allowed.is_empty() {
+        return entra_error(
+            400,
+            "unsupported_grant_type",
+            70003,
+            &format!("The app requested an unsupported grant type '{grant}'."),
+            headers,
+        );
+    }
+    for (k, _) in form {
+        if !allowed.contains(&k.as_str()) && !CLIENT_AUTH_FIELDS.contains(&k.as_str()) {
+            violation(format!("unexpected form field {k} for grant {grant}"));
+        }
+    }
+    if v2 && field("resource").is_some() {
+        return entra_error(
+            400,
+            "invalid_request",
+            901002,
+            "The 'resource' request parameter is not supported.",
+            headers,
+        );
+    }
+    if !v2 && field("scope").is_some() {
+        violation("scope sent to the v1 endpoint".into());
+    }
+    let Some(client_id) = field("client_id") else {
+        return entra_error(
+            400,
+            "invalid_request",
+            900144,
+            "The request body must contain the following parameter: 'client_id'.",
+            headers,
+        );
+    };
+    let target = if v2 {
+        field("scope")
+    } else {
+        field("resource")
+    };
+    let Some(target) = target.filter(|t| !t.is_empty()) else {
+        let name = if v2 { "scope" } else { "resource" };
+        return entra_error(
+            400,
+            "invalid_request",
+            900144,
+            &format!("The request body must contain the following parameter: '{name}'."),
+            headers,
+        );
+    };
+    if let Some(claims) = field("claims")
+        && serde_json::from_str::<Value>(claims).is_err()
+    {
+        return entra_error(
+            400,
+            "invalid_request",
+            70011,
+            "The provided value for the input parameter 'claims' is not valid.",
+            headers,
+        );
+    }
+    let app = {
+        let s = state.lock().unwrap_or_else(|p| p.into_inner());
+        s.apps.iter().find(|a| a.client_id == client_id).cloned()
+    };
+    let Some(app) = app else {
+        return entra_error(
+            400,
+            "unauthorized_client",
+            700016,
+            &format!(
+                "Application with identifier '{client_id}' was not found in the directory '{tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant."
+            ),
+            headers,
+        );
+    };
+
+    // Client authentication.
+    match (field("client_secret"), field("client_assertion")) {
+        (Some(_), Some(_)) => {
+            return entra_error(
+                400,
+                "invalid_request",
+                90014,
+                "Only one client credential may be sent.",
+                headers,
+            );
+        }
+        (Some(secret), None) => {
+            if !app.secrets.iter().any(|s| s == secret) {
+                return entra_error(
+                    401,
+                    "invalid_client",
+                    7000215,
+                    &format!(
+                        "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{client_id}'."
+                    ),
+                    headers,
+                );
+            }
+        }
+        (None, Some(_)) => {
+            return entra_error(
+                401,
+                "invalid_client",
+                700027,
+                "Client assertion failed signature validation.",
+                headers,
+            );
+        }
+        (None, None) => {
+            return entra_error(
+                401,
+                "invalid_client",
+                7000218,
+                "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+                headers,
+            );
+        }
+    }
+
+    if grant == "client_credentials" && v2 {
+        let scopes: Vec<&str> = target.split_whitespace().collect();
+        if scopes.len() != 1 || !scopes[0].ends_with("/.default") {
+            return entra_error(
+                400,
+                "invalid_scope",
+                1002012,
+                &format!(
+                    "The provided value for scope {target} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."
+                ),
+                headers,
+            );
+        }
+    }
+
+    let resource = if v2 {
+        target
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .trim_end_matches("/.default")
+            .to_owned()
+    } else {
+        target.to_owned()
+    };
+    let lifetime = {
+        let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
+        s.issued += 1;
+        s.lifetime
+    };
+    let issued_at = now();
+    let access_token = mint_jwt(&json!({
+        "aud": resource,
+        "iss": if v2 { format!("https://login.microsoftonline.com/{tenant_id}/v2.0") } else { format!("https://sts.windows.net/{tenant_id}/") },
+        "iat": issued_at,
+        "nbf": issued_at,
+        "exp": issued_at + lifetime,
+        "appid": client_id,
+        "azp": client_id,
+        "idtyp": "app",
+        "oid": "5f6c0a8e-1d7b-4a3e-9a21-3c1f2b7d9e40",
+        "sub": "5f6c0a8e-1d7b-4a3e-9a21-3c1f2b7d9e40",
+        "roles": ["User.Read.All"],
+        "tid": tenant_id,
+        "uti": random_id(),
+        "ver": if v2 { "2.0" } else { "1.0" },
+    }));
+    let body = if v2 {
+        json!({
+            "token_type": "Bearer",
+            "expires_in": lifetime,
+            "ext_expires_in": lifetime,
+            "access_token": access_token,
+        })
+    } else {
+        json!({
+            "token_type": "Bearer",
+            "expires_in": lifetime.to_string(),
+            "ext_expires_in": lifetime.to_string(),
+            "expires_on": (issued_at + lifetime).to_string(),
+            "not_before": issued_at.to_string(),
+            "resource": resource,
+            "access_token": access_token,
+        })
+    };
+    json_response(200, &body, headers)
+}
+
+/// A JWT-shaped token with an unverifiable signature (the client never verifies).
+pub fn mint_jwt(claims: &Value) -> String {
+    let header = json!({"typ": "JWT", "alg": "RS256", "kid": "fake-entra-key"});
+    let mut sig = [0u8; 64];
+    for (i, b) in uuid::Uuid::new_v4()
+        .as_bytes()
+        .iter()
+        .cycle()
+        .take(64)
+        .enumerate()
+    {
+        sig[i] = *b;
+    }
+    format!(
+        "{}.{}.{}",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(claims.to_string()),
+        URL_SAFE_NO_PAD.encode(sig)
+    )
+}
