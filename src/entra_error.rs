@@ -143,6 +143,14 @@ pub const HINTS: &[(u64, &str)] = &[
         "no federated credential on the app matches this token: check issuer, subject and audience of the app's federated identity credential",
     ),
     (
+        700211,
+        "no federated credential on the app trusts this token's issuer: add a federated identity credential for it under Certificates & secrets",
+    ),
+    (
+        700212,
+        "no federated credential on the app matches this token's audience: Entra expects api://AzureADTokenExchange unless the credential says otherwise",
+    ),
+    (
         700213,
         "no federated credential on the app matches this token's subject: add one for this repository, branch or environment",
     ),

@@ -17,6 +17,15 @@ EXAMPLES:
     entra-token client-credentials -t $TENANT -c $APP --client-secret-file ~/.secrets/app
     vault read -field=secret kv/app | entra-token client-credentials -t $TENANT -c $APP --client-secret-file -
 
+  A certificate instead of a secret (PEM or PFX):
+    entra-token client-credentials --certificate app.pem
+
+  GitHub Actions with workload identity federation (needs `permissions: id-token: write`):
+    entra-token client-credentials --github-oidc -t $TENANT -c $APP
+
+  AKS workload identity (the webhook sets AZURE_FEDERATED_TOKEN_FILE and friends):
+    entra-token client-credentials -s https://vault.azure.net/.default
+
   A token for Azure Resource Manager, v1 endpoint:
     entra-token client-credentials --resource https://management.azure.com/
 
@@ -59,15 +68,46 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// App-only token: the app proves itself with a client secret.
+    /// App-only token: the app proves itself with a secret, a certificate or a federated token.
     ///
     /// Redeems the OAuth2 client credentials grant at the tenant's token endpoint and
     /// prints the access token. The tenant must be one directory (a GUID or a verified
-    /// domain): common, organizations and consumers name none. The client secret comes from
-    /// AZURE_CLIENT_SECRET or --client-secret-file, never from an option value.
+    /// domain): common, organizations and consumers name none.
+    ///
+    /// The credential is the first of: --client-secret-file, --certificate,
+    /// --federated-token-file, --github-oidc; then AZURE_CLIENT_SECRET,
+    /// AZURE_CLIENT_CERTIFICATE_PATH, AZURE_FEDERATED_TOKEN_FILE. A secret is never taken
+    /// from an option value.
     #[command(after_long_help = CC_EXAMPLES)]
     ClientCredentials(ClientCredentialsArgs),
+
+    /// App-only token with a certificate-signed JWT client assertion (RFC 7523).
+    ///
+    /// Signs a fresh assertion for every request: RS256 with x5t (base64url of the SHA-1
+    /// thumbprint) by default, or PS256 with x5t#S256; aud is the exact token endpoint,
+    /// iss and sub the client ID, a new jti, valid for 10 minutes. --print-assertion prints
+    /// the signed JWT instead of sending it, for tools that take a client assertion.
+    #[command(after_long_help = CA_EXAMPLES)]
+    CertAssertion(CertAssertionArgs),
 }
+
+const CA_EXAMPLES: &str = "\
+EXAMPLES:
+  A token with a PEM file (certificate + private key):
+    entra-token cert-assertion -t contoso.onmicrosoft.com -c $APP --certificate app.pem
+
+  A PFX exported from Windows, password from a file:
+    entra-token cert-assertion --certificate app.pfx --certificate-password-file ~/.secrets/pfx
+
+  PS256 with x5t#S256, and the chain in x5c (subject name + issuer authentication):
+    entra-token cert-assertion --certificate app.pem --assertion-alg PS256 --send-certificate-chain
+
+  Only the signed assertion, for another tool:
+    entra-token cert-assertion --certificate app.pem --print-assertion
+
+EXIT STATUS:
+  0 printed; 1 local problem (unreadable file, wrong PFX password, key does not match the
+  certificate, non-RSA key); 2 usage error; 3 Entra refused; 4 transport.";
 
 #[derive(Debug, Args)]
 pub struct ClientCredentialsArgs {
@@ -76,18 +116,104 @@ pub struct ClientCredentialsArgs {
 
     #[command(flatten)]
     pub secret: SecretArgs,
+
+    #[command(flatten)]
+    pub certificate: CertificateArgs,
+
+    #[command(flatten)]
+    pub federated: FederatedArgs,
 }
 
-/// How a confidential client proves itself.
 #[derive(Debug, Args)]
-#[command(next_help_heading = "Client credential")]
+pub struct CertAssertionArgs {
+    #[command(flatten)]
+    pub common: TokenArgs,
+
+    #[command(flatten)]
+    pub certificate: CertificateArgs,
+
+    /// Print the signed client assertion (a JWT) instead of requesting a token.
+    #[arg(long)]
+    pub print_assertion: bool,
+}
+
+/// How a confidential client proves itself with a secret.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Client secret")]
 pub struct SecretArgs {
     /// Read the client secret from PATH ('-' = stdin); one trailing newline is dropped.
     ///
     /// Without it, the secret comes from AZURE_CLIENT_SECRET. There is deliberately no
     /// option that takes the secret itself: it would show in `ps` and shell history.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH",
+          conflicts_with_all = ["certificate", "federated_token_file", "github_oidc"])]
     pub client_secret_file: Option<PathBuf>,
+}
+
+/// A certificate credential.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Certificate")]
+pub struct CertificateArgs {
+    /// Certificate file: PEM (certificate + key) or PFX/PKCS#12, detected by content.
+    ///
+    /// Default: AZURE_CLIENT_CERTIFICATE_PATH. A PEM may hold the chain after the leaf.
+    #[arg(long, value_name = "PATH")]
+    pub certificate: Option<PathBuf>,
+
+    /// PEM private key (PKCS#8 or PKCS#1) when it is not in the certificate file.
+    #[arg(long, value_name = "PATH")]
+    pub private_key: Option<PathBuf>,
+
+    /// Read the PFX password from PATH ('-' = stdin); default AZURE_CLIENT_CERTIFICATE_PASSWORD.
+    #[arg(long, value_name = "PATH")]
+    pub certificate_password_file: Option<PathBuf>,
+
+    /// Assertion signature: RS256 with x5t, or PS256 with x5t#S256.
+    #[arg(long, value_enum, default_value_t = AlgArg::Rs256, value_name = "ALG")]
+    pub assertion_alg: AlgArg,
+
+    /// Add the certificate chain as x5c (subject name + issuer authentication).
+    ///
+    /// Also on when AZURE_CLIENT_SEND_CERTIFICATE_CHAIN is 1 or true.
+    #[arg(long)]
+    pub send_certificate_chain: bool,
+}
+
+/// A federated credential (workload identity federation).
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Federated credential")]
+pub struct FederatedArgs {
+    /// File holding a federated token, re-read on every run; default AZURE_FEDERATED_TOKEN_FILE.
+    ///
+    /// This is how AKS workload identity hands out tokens; Kubernetes rotates the file.
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["github_oidc", "certificate"])]
+    pub federated_token_file: Option<PathBuf>,
+
+    /// In GitHub Actions: fetch the job's OIDC token and present it (no stored secret).
+    ///
+    /// Needs `permissions: id-token: write` in the workflow, which makes GitHub set
+    /// ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN.
+    #[arg(long, conflicts_with = "certificate")]
+    pub github_oidc: bool,
+
+    /// Audience of the GitHub OIDC token.
+    #[arg(
+        long,
+        value_name = "AUD",
+        default_value = "api://AzureADTokenExchange",
+        requires = "github_oidc"
+    )]
+    pub github_audience: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AlgArg {
+    /// RSASSA-PKCS1-v1_5 with SHA-256; header x5t (SHA-1 thumbprint)
+    #[value(name = "RS256", alias = "rs256")]
+    Rs256,
+    /// RSASSA-PSS with SHA-256, salt 32; header x5t#S256 (SHA-256 thumbprint)
+    #[value(name = "PS256", alias = "ps256")]
+    Ps256,
 }
 
 /// Options shared by every command that gets a token.
@@ -173,4 +299,15 @@ pub enum OutputArg {
     Header,
     /// One JSON object with everything Entra returned.
     Json,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
 }

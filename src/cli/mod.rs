@@ -1,8 +1,10 @@
 //! The command line: parse, run, report. The library never sees a clap type.
 
 pub mod args;
+mod cert_assertion;
 mod client_credentials;
 mod common;
+mod credential;
 mod env;
 pub mod output;
 pub mod report;
@@ -45,6 +47,12 @@ fn run(cli: &Cli) -> entra_token::Result<Vec<u8>> {
             let token = client_credentials::run(args, cli.verbose)?;
             render(&token, args.common.output)
         }
+        Command::CertAssertion(args) => match cert_assertion::run(args, cli.verbose)? {
+            cert_assertion::Outcome::Token(token) => render(&token, args.common.output),
+            cert_assertion::Outcome::Assertion(jwt) => {
+                Ok(format!("{}\n", jwt.expose()).into_bytes())
+            }
+        },
     }
 }
 

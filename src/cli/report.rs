@@ -58,6 +58,11 @@ pub fn error(error: &Error) {
     eprint!("{}", render(error));
 }
 
+/// Prints a warning line.
+pub fn warn(message: &str) {
+    eprintln!("entra-token: warning: {message}");
+}
+
 /// Prints a verbose (`-v`) line; callers pass redacted text only.
 pub fn verbose(line: &str) {
     eprintln!("{line}");

@@ -28,7 +28,10 @@ impl ClientCredentials {
     pub async fn request(&self, transport: &Transport) -> Result<TokenResponse> {
         self.authority.tenant.require_single("client-credentials")?;
         let token_url = self.authority.token_url();
-        let client_auth = self.credential.client_auth(&token_url).await?;
+        let client_auth = self
+            .credential
+            .client_auth(transport, &self.client_id, &token_url)
+            .await?;
         let request = TokenRequest {
             client_id: self.client_id.clone(),
             target: self.target.clone(),

@@ -4,5 +4,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod certificate;
 mod client_credentials;
+mod federated;
 mod transport;

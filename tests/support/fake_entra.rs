@@ -30,6 +30,21 @@ pub const TENANT_DOMAIN: &str = "contoso.onmicrosoft.com";
 pub const CLIENT_ID: &str = "b6e4b7c2-6f3a-4a51-9a9e-0c7f4f5e2d11";
 /// Its client secret. Has characters that need form encoding.
 pub const CLIENT_SECRET: &str = "Fk8Q~s3cr3t+value/with=specials&more";
+/// Test-only certificate fixtures (see tests/fixtures/certs/generate.sh).
+pub const CERT_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/certs");
+/// The bearer token the fake GitHub OIDC endpoint wants.
+pub const GITHUB_REQUEST_TOKEN: &str = "ghs_fake-request-token-for-tests";
+/// The issuer of GitHub Actions OIDC tokens.
+pub const GITHUB_ISSUER: &str = "https://token.actions.githubusercontent.com";
+/// The subject the app's GitHub federated credential trusts.
+pub const GITHUB_SUBJECT: &str = "repo:contoso/deploy:ref:refs/heads/main";
+/// An AKS cluster's OIDC issuer the app trusts.
+pub const AKS_ISSUER: &str =
+    "https://oidc.prod-aks.azure.com/3f1c8a52-0d7e-4b8e-9c61-2a4f5b6c7d8e/";
+/// The service account the app's AKS federated credential trusts.
+pub const AKS_SUBJECT: &str = "system:serviceaccount:payments:workload";
+/// The audience Entra expects in federated tokens.
+pub const FEDERATED_AUDIENCE: &str = "api://AzureADTokenExchange";
 
 /// A scripted misbehaviour, applied to the next token-endpoint request instead of the
 /// normal answer.
@@ -76,6 +91,21 @@ impl Recorded {
 pub struct App {
     pub client_id: String,
     pub secrets: Vec<String>,
+    /// DER certificates uploaded under Certificates & secrets.
+    pub certificates: Vec<Vec<u8>>,
+    /// Federated identity credentials: (issuer, subject, audience).
+    pub federated: Vec<(String, String, String)>,
+}
+
+/// DER of a PEM certificate fixture.
+pub fn fixture_cert_der(name: &str) -> Vec<u8> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let path = format!("{CERT_DIR}/{name}");
+    CertificateDer::from_pem_file(&path)
+        .unwrap_or_else(|e| panic!("fixture {path}: {e}"))
+        .as_ref()
+        .to_vec()
 }
 
 struct State_ {
@@ -88,6 +118,10 @@ struct State_ {
     issued: u64,
     /// Print violations instead of failing (the example server).
     lenient: bool,
+    /// `jti`s of client assertions already redeemed.
+    seen_jti: std::collections::HashSet<String>,
+    /// Tokens this fake issued as an external identity provider (GitHub, AKS).
+    federated_tokens: std::collections::HashSet<String>,
 }
 
 type Shared = Arc<Mutex<State_>>;
@@ -111,6 +145,22 @@ impl FakeEntra {
             apps: vec![App {
                 client_id: CLIENT_ID.into(),
                 secrets: vec![CLIENT_SECRET.into()],
+                certificates: vec![
+                    fixture_cert_der("app-cert.pem"),
+                    fixture_cert_der("expired-cert.pem"),
+                ],
+                federated: vec![
+                    (
+                        GITHUB_ISSUER.into(),
+                        GITHUB_SUBJECT.into(),
+                        FEDERATED_AUDIENCE.into(),
+                    ),
+                    (
+                        AKS_ISSUER.into(),
+                        AKS_SUBJECT.into(),
+                        FEDERATED_AUDIENCE.into(),
+                    ),
+                ],
             }],
             faults: VecDeque::new(),
             log: Vec::new(),
@@ -118,6 +168,8 @@ impl FakeEntra {
             lifetime: 3599,
             issued: 0,
             lenient,
+            seen_jti: Default::default(),
+            federated_tokens: Default::default(),
         }));
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -175,6 +227,29 @@ impl FakeEntra {
         self.lock().issued
     }
 
+    /// Issues a token as an external identity provider, as GitHub or AKS would; the fake
+    /// accepts it as a federated assertion when an app trusts (issuer, subject, audience).
+    pub fn mint_federated_token(
+        &self,
+        issuer: &str,
+        subject: &str,
+        audience: &str,
+        lifetime: i64,
+    ) -> String {
+        mint_federated(&self.state, issuer, subject, audience, lifetime)
+    }
+
+    /// The URL GitHub Actions would put in ACTIONS_ID_TOKEN_REQUEST_URL.
+    pub fn github_request_url(&self) -> String {
+        format!("{}/_github/idtoken?api-version=2.0", self.url())
+    }
+
+    /// The token URL the fake expects as `aud` of client assertions.
+    pub fn token_url(&self, tenant: &str, v2: bool) -> String {
+        let version = if v2 { "v2.0/" } else { "" };
+        format!("{}/{tenant}/oauth2/{version}token", self.url())
+    }
+
     /// What the fake found wrong so far.
     pub fn violations(&self) -> Vec<String> {
         self.lock().violations.clone()
@@ -207,14 +282,41 @@ fn random_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
+fn mint_federated(
+    state: &Shared,
+    issuer: &str,
+    subject: &str,
+    audience: &str,
+    lifetime: i64,
+) -> String {
+    let now = now() as i64;
+    let token = mint_jwt(&json!({
+        "iss": issuer,
+        "sub": subject,
+        "aud": audience,
+        "iat": now,
+        "nbf": now,
+        "exp": now + lifetime,
+        "jti": random_id(),
+    }));
+    state
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .federated_tokens
+        .insert(token.clone());
+    token
+}
+
 /// Where a request went.
 enum Endpoint {
     Token { tenant: String, v2: bool },
+    GitHubOidc,
 }
 
 fn route(path: &str) -> Option<Endpoint> {
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match parts.as_slice() {
+        ["_github", "idtoken"] => Some(Endpoint::GitHubOidc),
         [tenant, "oauth2", "v2.0", "token"] => Some(Endpoint::Token {
             tenant: (*tenant).to_owned(),
             v2: true,
@@ -394,6 +496,7 @@ async fn handle(
     }
 
     match endpoint {
+        Endpoint::GitHubOidc => github_oidc(&state, &method, &uri, &headers, &violation),
         Endpoint::Token { tenant, v2 } => {
             if method != Method::POST {
                 violation(format!("{method} to the token endpoint"));
@@ -406,7 +509,12 @@ async fn handle(
             if !ct.starts_with("application/x-www-form-urlencoded") {
                 violation(format!("token request with content type {ct:?}"));
             }
-            token(&state, &tenant, v2, &form, &headers, &violation)
+            let host = headers
+                .get(header::HOST)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            let token_url = format!("http://{host}{path}");
+            token(&state, &tenant, v2, &form, &headers, &token_url, &violation)
         }
     }
 }
@@ -426,12 +534,288 @@ fn allowed_fields(grant: &str) -> &'static [&'static str] {
 
 const CLIENT_AUTH_FIELDS: &[&str] = &["client_secret", "client_assertion", "client_assertion_type"];
 
+fn github_oidc(
+    state: &Shared,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    violation: &dyn Fn(String),
+) -> Response {
+    if method != Method::GET {
+        violation(format!("{method} to the GitHub OIDC endpoint"));
+    }
+    let auth = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let authorized = auth.split_once(' ').is_some_and(|(scheme, token)| {
+        scheme.eq_ignore_ascii_case("bearer") && token == GITHUB_REQUEST_TOKEN
+    });
+    if !authorized {
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(header::CONTENT_TYPE, "application/json")],
+            r#"{"message":"Bad credentials"}"#,
+        )
+            .into_response();
+    }
+    let query: Vec<(String, String)> = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+        .into_owned()
+        .collect();
+    if !query.iter().any(|(k, v)| k == "api-version" && v == "2.0") {
+        violation("GitHub OIDC request lost its api-version=2.0".into());
+    }
+    let Some(audience) = query
+        .iter()
+        .find(|(k, _)| k == "audience")
+        .map(|(_, v)| v.clone())
+    else {
+        violation("GitHub OIDC request without an audience".into());
+        return (StatusCode::BAD_REQUEST, "").into_response();
+    };
+    let value = mint_federated(state, GITHUB_ISSUER, GITHUB_SUBJECT, &audience, 300);
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+        json!({"count": value.len(), "value": value}).to_string(),
+    )
+        .into_response()
+}
+
+type Refusal = Box<Response>;
+
+/// Verifies a client assertion as Entra does. Certificate-signed assertions (iss = the
+/// client) are checked against the app's certificates; anything else is a federated
+/// token, checked against the app's federated identity credentials.
+fn verify_assertion(
+    state: &Shared,
+    app: &App,
+    assertion: &str,
+    assertion_type: Option<&str>,
+    token_url: &str,
+    headers: &HeaderMap,
+) -> Result<(), Refusal> {
+    use jsonwebtoken::{Algorithm, DecodingKey, Validation, errors::ErrorKind};
+    let refuse = |status: u16, error: &str, code: u64, msg: &str| -> Refusal {
+        Box::new(entra_error(status, error, code, msg, headers))
+    };
+    if assertion_type != Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer") {
+        return Err(refuse(
+            400,
+            "invalid_request",
+            900144,
+            "The request body must contain the following parameter: 'client_assertion_type'.",
+        ));
+    }
+    let malformed = || {
+        refuse(
+            400,
+            "invalid_request",
+            50027,
+            "JWT token is invalid or malformed.",
+        )
+    };
+    let header = jsonwebtoken::decode_header(assertion).map_err(|_| malformed())?;
+    let claims: Value = jsonwebtoken::dangerous::insecure_decode::<Value>(assertion)
+        .map_err(|_| malformed())?
+        .claims;
+    let iss = claims["iss"].as_str().unwrap_or_default();
+    if iss != app.client_id {
+        return verify_federated(state, app, assertion, &claims, headers);
+    }
+
+    // Certificate-signed assertion.
+    let key_not_found = |thumb: &str| {
+        refuse(
+            401,
+            "invalid_client",
+            700027,
+            &format!(
+                "Client assertion failed signature validation. [Reason - The key was not found., Thumbprint of key used by client: '{thumb}', Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '{}'.]",
+                app.client_id
+            ),
+        )
+    };
+    let strict_b64url = |s: &str| URL_SAFE_NO_PAD.decode(s).ok();
+    let cert = if let Some(t) = header.x5t_s256.as_deref() {
+        let digest = strict_b64url(t)
+            .filter(|d| d.len() == 32)
+            .ok_or_else(|| key_not_found(t))?;
+        app.certificates
+            .iter()
+            .find(|c| <sha2::Sha256 as sha2::Digest>::digest(c)[..] == digest[..])
+            .ok_or_else(|| key_not_found(t))?
+    } else if let Some(t) = header.x5t.as_deref() {
+        let digest = strict_b64url(t)
+            .filter(|d| d.len() == 20)
+            .ok_or_else(|| key_not_found(t))?;
+        app.certificates
+            .iter()
+            .find(|c| <sha1::Sha1 as sha1::Digest>::digest(c)[..] == digest[..])
+            .ok_or_else(|| key_not_found(t))?
+    } else {
+        return Err(key_not_found(""));
+    };
+    if !matches!(header.alg, Algorithm::RS256 | Algorithm::PS256) {
+        return Err(refuse(
+            401,
+            "invalid_client",
+            700027,
+            "Client assertion failed signature validation. [Reason - The algorithm is not supported.]",
+        ));
+    }
+    if let Some(x5c) = &header.x5c {
+        let first = x5c
+            .first()
+            .and_then(|c| base64::engine::general_purpose::STANDARD.decode(c).ok());
+        if first.as_deref() != Some(cert.as_slice()) {
+            return Err(refuse(
+                401,
+                "invalid_client",
+                700027,
+                "Client assertion failed signature validation. [Reason - The first certificate in x5c does not match the thumbprint.]",
+            ));
+        }
+    }
+    let (_, parsed) = x509_parser::parse_x509_certificate(cert).map_err(|_| malformed())?;
+    if parsed.validity().not_after.timestamp() < now() as i64 {
+        return Err(refuse(
+            401,
+            "invalid_client",
+            700027,
+            "Client assertion failed signature validation. [Reason - The key used is expired.]",
+        ));
+    }
+    let Ok(x509_parser::public_key::PublicKey::RSA(rsa)) = parsed.public_key().parsed() else {
+        return Err(malformed());
+    };
+    let key = DecodingKey::from_rsa_raw_components(rsa.modulus, rsa.exponent);
+    let mut v = Validation::new(header.alg);
+    v.leeway = 300;
+    v.set_audience(&[token_url]);
+    v.set_issuer(&[&app.client_id]);
+    v.sub = Some(app.client_id.clone());
+    v.set_required_spec_claims(&["exp", "nbf", "aud", "iss", "sub"]);
+    v.validate_nbf = true;
+    if let Err(e) = jsonwebtoken::decode::<Value>(assertion, &key, &v) {
+        return Err(match e.kind() {
+            ErrorKind::InvalidSignature => refuse(
+                401,
+                "invalid_client",
+                700027,
+                "Client assertion failed signature validation.",
+            ),
+            ErrorKind::ExpiredSignature | ErrorKind::ImmatureSignature => refuse(
+                401,
+                "invalid_client",
+                700024,
+                "Client assertion is not within its valid time range.",
+            ),
+            ErrorKind::InvalidAudience => refuse(
+                401,
+                "invalid_client",
+                700027,
+                &format!(
+                    "Client assertion audience claim does not match the token endpoint '{token_url}'."
+                ),
+            ),
+            _ => malformed(),
+        });
+    }
+    if claims["iat"].as_u64().is_none() {
+        return Err(malformed());
+    }
+    // The exact AADSTS code Entra uses for a replayed jti is not documented; the fake
+    // refuses it within the client-assertion family.
+    let Some(jti) = claims["jti"].as_str().filter(|j| !j.is_empty()) else {
+        return Err(malformed());
+    };
+    let fresh = state
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .seen_jti
+        .insert(format!("{}/{jti}", app.client_id));
+    if !fresh {
+        return Err(refuse(
+            401,
+            "invalid_client",
+            700027,
+            "Client assertion failed signature validation. [Reason - The jti has already been used.]",
+        ));
+    }
+    Ok(())
+}
+
+fn verify_federated(
+    state: &Shared,
+    app: &App,
+    assertion: &str,
+    claims: &Value,
+    headers: &HeaderMap,
+) -> Result<(), Refusal> {
+    let refuse = |code: u64, msg: &str| -> Refusal {
+        Box::new(entra_error(400, "invalid_client", code, msg, headers))
+    };
+    let known = state
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .federated_tokens
+        .contains(assertion);
+    if !known {
+        return Err(refuse(
+            50027,
+            "JWT token is invalid or malformed. The signature of the federated token could not be validated against the issuer's keys.",
+        ));
+    }
+    let iss = claims["iss"].as_str().unwrap_or_default();
+    let sub = claims["sub"].as_str().unwrap_or_default();
+    let aud = claims["aud"].as_str().unwrap_or_default();
+    if claims["exp"]
+        .as_i64()
+        .is_none_or(|exp| exp + 300 < now() as i64)
+    {
+        return Err(refuse(
+            700024,
+            "Client assertion is not within its valid time range.",
+        ));
+    }
+    let by_issuer: Vec<_> = app.federated.iter().filter(|(i, _, _)| i == iss).collect();
+    if by_issuer.is_empty() {
+        return Err(refuse(
+            700211,
+            &format!(
+                "No matching federated identity record found for presented assertion issuer '{iss}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion."
+            ),
+        ));
+    }
+    let by_subject: Vec<_> = by_issuer.iter().filter(|(_, s, _)| s == sub).collect();
+    if by_subject.is_empty() {
+        return Err(refuse(
+            700213,
+            &format!(
+                "No matching federated identity record found for presented assertion subject '{sub}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion."
+            ),
+        ));
+    }
+    if !by_subject.iter().any(|(_, _, a)| a == aud) {
+        return Err(refuse(
+            700212,
+            &format!(
+                "No matching federated identity record found for presented assertion audience '{aud}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion."
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
 fn token(
     state: &Shared,
     tenant: &str,
     v2: bool,
     form: &[(String, String)],
     headers: &HeaderMap,
+    token_url: &str,
     violation: &dyn Fn(String),
 ) -> Response {
     let field = |name: &str| {
@@ -579,14 +963,17 @@ fn token(
                 );
             }
         }
-        (None, Some(_)) => {
-            return entra_error(
-                401,
-                "invalid_client",
-                700027,
-                "Client assertion failed signature validation.",
+        (None, Some(assertion)) => {
+            if let Err(refusal) = verify_assertion(
+                state,
+                &app,
+                assertion,
+                field("client_assertion_type"),
+                token_url,
                 headers,
-            );
+            ) {
+                return *refusal;
+            }
         }
         (None, None) => {
             return entra_error(

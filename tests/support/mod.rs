@@ -102,3 +102,52 @@ pub fn closed_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     l.local_addr().expect("addr").port()
 }
+
+/// POSTs a form straight to the fake (with the headers entra-token would send), for
+/// requests the tool itself would never make. Returns the status and the JSON body.
+pub fn raw_post(url: &str, form: &[(&str, &str)]) -> (u16, serde_json::Value) {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").expect("http URL");
+    let (host, path) = rest.split_once('/').expect("path");
+    let body: String = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form)
+        .finish();
+    let mut stream = std::net::TcpStream::connect(host).expect("connect");
+    write!(
+        stream,
+        "POST /{path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nclient-request-id: {}\r\nreturn-client-request-id: true\r\nUser-Agent: entra-token/test\r\nConnection: close\r\n\r\n{body}",
+        body.len(),
+        uuid::Uuid::new_v4()
+    )
+    .expect("write");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("read");
+    let (head, body) = answer.split_once("\r\n\r\n").expect("head and body");
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .expect("status")
+        .parse()
+        .expect("number");
+    (
+        status,
+        serde_json::from_str(body).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+/// Path of a certificate fixture.
+pub fn cert_fixture(name: &str) -> PathBuf {
+    Path::new(CERT_DIR).join(name)
+}
+
+/// Header and claims of a JWT, unverified.
+pub fn jwt_parts(token: &str) -> (serde_json::Value, serde_json::Value) {
+    use base64::Engine;
+    let mut it = token.split('.').map(|p| {
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(p)
+            .expect("base64url");
+        serde_json::from_slice::<serde_json::Value>(&bytes).unwrap_or_default()
+    });
+    (it.next().expect("header"), it.next().expect("claims"))
+}
