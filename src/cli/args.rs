@@ -89,7 +89,73 @@ pub enum Command {
     /// the signed JWT instead of sending it, for tools that take a client assertion.
     #[command(after_long_help = CA_EXAMPLES)]
     CertAssertion(CertAssertionArgs),
+
+    /// Delegated token: the user signs in on another device with a code (RFC 8628).
+    ///
+    /// Prints the sign-in instructions on stderr (a live countdown on a terminal), polls
+    /// Entra at the interval it asks for, and prints the token on stdout once the user has
+    /// signed in. v2 scopes get openid, profile and offline_access added, so the answer
+    /// holds a refresh token (see `-o json` and `entra-token refresh`). The tenant defaults
+    /// to organizations. Ctrl-C cancels with exit 5.
+    #[command(after_long_help = DC_EXAMPLES)]
+    DeviceCode(DeviceCodeArgs),
+
+    /// Delegated token: browser sign-in with an authorization code and PKCE.
+    ///
+    /// Prints the sign-in URL on stderr and opens the browser (unless --no-browser). With a
+    /// loopback redirect (the default, http://localhost:PORT) a one-shot listener on
+    /// 127.0.0.1 receives the code; with any other redirect URI (nativeclient, oob) paste
+    /// the final address, or the code, on stdin. state is checked and PKCE S256 is always
+    /// used. The tenant defaults to organizations.
+    #[command(after_long_help = AC_EXAMPLES)]
+    AuthCode(AuthCodeArgs),
+
+    /// New access token from a refresh token; a rotated refresh token is saved back.
+    ///
+    /// Reads the refresh token from --refresh-token-file (or stdin with '-'). When Entra
+    /// returns a new refresh token it replaces the old one in that file, atomically and
+    /// with mode 0600, unless --no-save. The tenant defaults to organizations.
+    #[command(after_long_help = RF_EXAMPLES)]
+    Refresh(RefreshArgs),
 }
+
+const DC_EXAMPLES: &str = "\
+EXAMPLES:
+  Sign in with the Microsoft Graph command-line tools' public client:
+    entra-token device-code -c graph-powershell -s User.Read -s Mail.Read
+
+  Exchange Online PowerShell:
+    $token = entra-token device-code -c exchange-online -s https://outlook.office365.com/.default
+    Connect-ExchangeOnline -AccessToken $token -UserPrincipalName adele@contoso.com
+
+  Keep the refresh token for later runs (mode 0600):
+    entra-token device-code -c $APP -o json | jq -r .refresh_token > ~/.config/app.rt
+
+WELL-KNOWN CLIENTS (--client-id NAME):
+  azure-cli, azure-powershell, graph-powershell, exchange-online (see README)";
+
+const AC_EXAMPLES: &str = "\
+EXAMPLES:
+  Browser sign-in on this machine (loopback redirect, any free port):
+    entra-token auth-code -c $APP -s User.Read
+
+  Over SSH: no browser here, paste the final address back:
+    entra-token auth-code -c $APP --no-browser \\
+      --redirect-uri https://login.microsoftonline.com/common/oauth2/nativeclient
+
+  A fixed port and path registered as http://localhost:8400/callback:
+    entra-token auth-code -c $APP --redirect-uri http://localhost:8400/callback
+
+  Choose the account and the tenant's sign-in page:
+    entra-token auth-code -c $APP --prompt select_account --login-hint adele@contoso.com --domain-hint contoso.com";
+
+const RF_EXAMPLES: &str = "\
+EXAMPLES:
+  A fresh access token; the rotated refresh token replaces the old one in the file:
+    entra-token refresh -c $APP --refresh-token-file ~/.config/app.rt -s User.Read
+
+  From stdin (nothing can be saved; -o json shows the new refresh token):
+    vault kv get -field=rt kv/app | entra-token refresh -c $APP --refresh-token-file - -o json";
 
 const CA_EXAMPLES: &str = "\
 EXAMPLES:
@@ -135,6 +201,111 @@ pub struct CertAssertionArgs {
     /// Print the signed client assertion (a JWT) instead of requesting a token.
     #[arg(long)]
     pub print_assertion: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DeviceCodeArgs {
+    #[command(flatten)]
+    pub common: TokenArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct AuthCodeArgs {
+    #[command(flatten)]
+    pub common: TokenArgs,
+
+    /// Redirect URI; default http://localhost:PORT served on 127.0.0.1.
+    ///
+    /// A loopback http URI is served by the listener (its path is accepted, as is /); any
+    /// other (https://login.microsoftonline.com/common/oauth2/nativeclient,
+    /// urn:ietf:wg:oauth:2.0:oob) means paste-back: the final address is read from stdin.
+    #[arg(long, value_name = "URI")]
+    pub redirect_uri: Option<String>,
+
+    /// Port of the loopback listener (default: any free port).
+    #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
+    pub port: Option<u16>,
+
+    /// Do not open a browser; the URL is on stderr either way.
+    #[arg(long)]
+    pub no_browser: bool,
+
+    /// prompt= on the authorize request.
+    #[arg(long, value_enum, value_name = "PROMPT")]
+    pub prompt: Option<PromptArg>,
+
+    /// login_hint=: the account to sign in with.
+    #[arg(long, value_name = "UPN")]
+    pub login_hint: Option<String>,
+
+    /// domain_hint=: skip home realm discovery for this domain.
+    #[arg(long, value_name = "DOMAIN")]
+    pub domain_hint: Option<String>,
+
+    /// Give up waiting for the browser after this many seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 300,
+          value_parser = clap::value_parser!(u64).range(1..=86400))]
+    pub timeout_signin: u64,
+
+    #[command(flatten)]
+    pub secret: OptionalSecretArgs,
+
+    #[command(flatten)]
+    pub certificate: CertificateArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RefreshArgs {
+    #[command(flatten)]
+    pub common: TokenArgs,
+
+    /// File holding the refresh token ('-' = stdin).
+    #[arg(long, value_name = "PATH", required = true)]
+    pub refresh_token_file: PathBuf,
+
+    /// Do not write a rotated refresh token back to the file.
+    #[arg(long)]
+    pub no_save: bool,
+
+    #[command(flatten)]
+    pub secret: OptionalSecretArgs,
+
+    #[command(flatten)]
+    pub certificate: CertificateArgs,
+}
+
+/// A confidential web app's secret, for delegated flows (only from a file: delegated flows
+/// never pick up AZURE_CLIENT_SECRET, which would break public clients).
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Confidential client (optional)")]
+pub struct OptionalSecretArgs {
+    /// Read a client secret from PATH ('-' = stdin), for a confidential web app.
+    #[arg(long, value_name = "PATH", conflicts_with = "certificate")]
+    pub client_secret_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PromptArg {
+    /// Always ask for credentials.
+    Login,
+    /// Ask for consent again.
+    Consent,
+    /// Show the account picker.
+    #[value(name = "select_account")]
+    SelectAccount,
+    /// No interaction: fail if the user would have to act.
+    None,
+}
+
+impl PromptArg {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Login => "login",
+            Self::Consent => "consent",
+            Self::SelectAccount => "select_account",
+            Self::None => "none",
+        }
+    }
 }
 
 /// How a confidential client proves itself with a secret.
@@ -223,7 +394,7 @@ pub struct TokenArgs {
     #[arg(short, long, env = env::TENANT, value_name = "TENANT")]
     pub tenant: Option<String>,
 
-    /// Application (client) ID.
+    /// Application (client) ID, or a well-known public client's name (azure-cli, ...).
     #[arg(short = 'c', long, env = env::CLIENT_ID, value_name = "GUID")]
     pub client_id: Option<String>,
 

@@ -24,10 +24,12 @@ pub struct Resolved {
 }
 
 /// Whether the tenant may be a multi-tenant alias, and the default when none is given.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub enum TenantRule {
     /// App-only: required, one directory.
     AppOnly,
+    /// Delegated: defaults to `organizations`; OIDC scopes are added to v2 requests.
+    Delegated,
 }
 
 pub fn resolve(args: &TokenArgs, rule: TenantRule) -> Result<Resolved> {
@@ -39,9 +41,10 @@ pub fn resolve(args: &TokenArgs, rule: TenantRule) -> Result<Resolved> {
                 env::TENANT
             )));
         }
+        (None, TenantRule::Delegated) => Tenant::parse("organizations")?,
     };
     let client_id = match args.client_id.as_deref().map(str::trim) {
-        Some(c) if !c.is_empty() => c.to_owned(),
+        Some(c) if !c.is_empty() => entra_token::clients::resolve_client_id(c).to_owned(),
         _ => {
             return Err(Error::usage(format!(
                 "no client ID: pass --client-id or set {} to the application (client) ID",
@@ -55,7 +58,10 @@ pub fn resolve(args: &TokenArgs, rule: TenantRule) -> Result<Resolved> {
         )));
     }
     let host = authority_host(args)?;
-    let target = Target::new(&args.scopes, args.resource.as_deref())?;
+    let mut target = Target::new(&args.scopes, args.resource.as_deref())?;
+    if rule == TenantRule::Delegated {
+        target = target.with_oidc_scopes();
+    }
     let claims = args.claims.as_deref().map(claims_json).transpose()?;
     Ok(Resolved {
         authority: Authority {
@@ -177,12 +183,26 @@ pub fn transport(args: &TokenArgs, verbose: bool) -> Result<Transport> {
 
 /// A single-threaded runtime: one request at a time needs no more.
 pub fn block_on<F: std::future::Future>(future: F) -> Result<F::Output> {
-    let rt = tokio::runtime::Builder::new_current_thread()
+    Ok(runtime()?.block_on(future))
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
         .enable_io()
         .enable_time()
         .build()
-        .map_err(|e| Error::local(format!("cannot start the async runtime: {e}")))?;
-    Ok(rt.block_on(future))
+        .map_err(|e| Error::local(format!("cannot start the async runtime: {e}")))
+}
+
+/// Runs an interactive sign-in; Ctrl-C ends it as "cancelled" (exit 5) instead of
+/// killing the process, so the terminal line is cleaned up and nothing reaches stdout.
+pub fn block_on_interactive<T>(future: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    runtime()?.block_on(async {
+        tokio::select! {
+            result = future => result,
+            _ = tokio::signal::ctrl_c() => Err(Error::SignIn("sign-in cancelled (Ctrl-C)".into())),
+        }
+    })
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use entra_token::credential::{
 };
 use entra_token::{Error, Result, Secret};
 
-use super::args::{AlgArg, CertificateArgs, FederatedArgs, SecretArgs};
+use super::args::{AlgArg, CertificateArgs, FederatedArgs, OptionalSecretArgs, SecretArgs};
 use super::{common, env, report};
 
 /// The credential of `client-credentials`: flags first, then environment variables.
@@ -65,6 +65,26 @@ pub fn resolve_certificate(cert: &CertificateArgs) -> Result<ClientCredential> {
                 env::CERTIFICATE_PATH
             ))),
         },
+    }
+}
+
+/// The optional credential of a confidential web app in delegated flows: explicit flags
+/// only, never environment variables (they would break public clients).
+pub fn resolve_optional(
+    secret: &OptionalSecretArgs,
+    cert: &CertificateArgs,
+) -> Result<Option<ClientCredential>> {
+    if let Some(path) = &secret.client_secret_file {
+        reject_orphan_certificate_options(cert)?;
+        let s = common::read_secret_file(path, "--client-secret-file")?;
+        if s.is_empty() {
+            return Err(Error::usage("the client secret is empty"));
+        }
+        return Ok(Some(ClientCredential::Secret(s)));
+    }
+    match &cert.certificate {
+        Some(path) => certificate(path, cert).map(Some),
+        None => reject_orphan_certificate_options(cert).map(|()| None),
     }
 }
 

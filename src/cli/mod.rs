@@ -1,12 +1,16 @@
 //! The command line: parse, run, report. The library never sees a clap type.
 
 pub mod args;
+mod auth_code;
 mod cert_assertion;
 mod client_credentials;
 mod common;
 mod credential;
+mod device_code;
 mod env;
 pub mod output;
+mod progress;
+mod refresh;
 pub mod report;
 
 use std::process::ExitCode;
@@ -47,6 +51,11 @@ fn run(cli: &Cli) -> entra_token::Result<Vec<u8>> {
             let token = client_credentials::run(args, cli.verbose)?;
             render(&token, args.common.output)
         }
+        Command::DeviceCode(args) => {
+            render(&device_code::run(args, cli.verbose)?, args.common.output)
+        }
+        Command::AuthCode(args) => render(&auth_code::run(args, cli.verbose)?, args.common.output),
+        Command::Refresh(args) => render(&refresh::run(args, cli.verbose)?, args.common.output),
         Command::CertAssertion(args) => match cert_assertion::run(args, cli.verbose)? {
             cert_assertion::Outcome::Token(token) => render(&token, args.common.output),
             cert_assertion::Outcome::Assertion(jwt) => {

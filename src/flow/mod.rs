@@ -1,7 +1,10 @@
 //! The token flows. Each one only chooses its grant and credential; building, sending
 //! and parsing are shared here.
 
+pub mod auth_code;
 pub mod client_credentials;
+pub mod device_code;
+pub mod refresh;
 
 use crate::authority::Authority;
 use crate::clock::unix_now;

@@ -4,7 +4,10 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod auth_code;
 mod certificate;
 mod client_credentials;
+mod device_code;
 mod federated;
+mod refresh;
 mod transport;

@@ -45,6 +45,27 @@ pub const AKS_ISSUER: &str =
 pub const AKS_SUBJECT: &str = "system:serviceaccount:payments:workload";
 /// The audience Entra expects in federated tokens.
 pub const FEDERATED_AUDIENCE: &str = "api://AzureADTokenExchange";
+/// A public client ("Allow public client flows" on) for delegated sign-in.
+pub const PUBLIC_CLIENT_ID: &str = "3c1f2a9e-7b44-4d0e-8f6a-91d2c5e4b7a0";
+/// The user who signs in.
+pub const USER_UPN: &str = "adele.vance@contoso.onmicrosoft.com";
+/// That user's object ID.
+pub const USER_OID: &str = "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0";
+/// Redirect URIs registered for both apps (http://localhost matches any port).
+pub const REDIRECT_URIS: [&str; 3] = [
+    "http://localhost",
+    "https://login.microsoftonline.com/common/oauth2/nativeclient",
+    "urn:ietf:wg:oauth:2.0:oob",
+];
+
+/// What the person at the browser does when the fake's authorize page is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BrowserUser {
+    /// Signs in and consents.
+    Approve,
+    /// Declines consent: the redirect carries error=access_denied.
+    Decline,
+}
 
 /// A scripted misbehaviour, applied to the next token-endpoint request instead of the
 /// normal answer.
@@ -70,6 +91,7 @@ pub enum Fault {
 /// One request as the fake saw it.
 #[derive(Debug, Clone)]
 pub struct Recorded {
+    pub at: std::time::Instant,
     pub method: String,
     pub path: String,
     pub headers: HashMap<String, String>,
@@ -90,6 +112,8 @@ impl Recorded {
 #[derive(Debug, Clone)]
 pub struct App {
     pub client_id: String,
+    /// "Allow public client flows": token requests without a credential are accepted.
+    pub public_client: bool,
     pub secrets: Vec<String>,
     /// DER certificates uploaded under Certificates & secrets.
     pub certificates: Vec<Vec<u8>>,
@@ -122,6 +146,57 @@ struct State_ {
     seen_jti: std::collections::HashSet<String>,
     /// Tokens this fake issued as an external identity provider (GitHub, AKS).
     federated_tokens: std::collections::HashSet<String>,
+    /// Device codes by device_code.
+    devices: HashMap<String, Device>,
+    /// Interval and lifetime of new device codes, seconds.
+    device_interval: u64,
+    device_expires_in: u64,
+    /// Answer the next device poll with slow_down.
+    slow_down_next: bool,
+    /// Authorization codes by code.
+    codes: HashMap<String, IssuedCode>,
+    /// What the browser user does.
+    browser_user: BrowserUser,
+    /// Refresh tokens by value.
+    refresh_tokens: HashMap<String, IssuedRefresh>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum DeviceStatus {
+    Pending,
+    Approved,
+    Declined,
+}
+
+#[derive(Debug, Clone)]
+struct Device {
+    client_id: String,
+    user_code: String,
+    target: String,
+    v2: bool,
+    expires_at: std::time::Instant,
+    interval: Duration,
+    last_poll: Option<std::time::Instant>,
+    status: DeviceStatus,
+    redeemed: bool,
+}
+
+#[derive(Debug, Clone)]
+struct IssuedCode {
+    client_id: String,
+    redirect_uri: String,
+    challenge: String,
+    target: String,
+    v2: bool,
+    redeemed: bool,
+}
+
+#[derive(Debug, Clone)]
+struct IssuedRefresh {
+    client_id: String,
+    target: String,
+    v2: bool,
+    revoked: bool,
 }
 
 type Shared = Arc<Mutex<State_>>;
@@ -142,26 +217,36 @@ impl FakeEntra {
     /// Starts on a given address; `lenient` logs violations instead of failing.
     pub fn start_on(addr: SocketAddr, lenient: bool) -> Self {
         let state = Arc::new(Mutex::new(State_ {
-            apps: vec![App {
-                client_id: CLIENT_ID.into(),
-                secrets: vec![CLIENT_SECRET.into()],
-                certificates: vec![
-                    fixture_cert_der("app-cert.pem"),
-                    fixture_cert_der("expired-cert.pem"),
-                ],
-                federated: vec![
-                    (
-                        GITHUB_ISSUER.into(),
-                        GITHUB_SUBJECT.into(),
-                        FEDERATED_AUDIENCE.into(),
-                    ),
-                    (
-                        AKS_ISSUER.into(),
-                        AKS_SUBJECT.into(),
-                        FEDERATED_AUDIENCE.into(),
-                    ),
-                ],
-            }],
+            apps: vec![
+                App {
+                    client_id: CLIENT_ID.into(),
+                    public_client: false,
+                    secrets: vec![CLIENT_SECRET.into()],
+                    certificates: vec![
+                        fixture_cert_der("app-cert.pem"),
+                        fixture_cert_der("expired-cert.pem"),
+                    ],
+                    federated: vec![
+                        (
+                            GITHUB_ISSUER.into(),
+                            GITHUB_SUBJECT.into(),
+                            FEDERATED_AUDIENCE.into(),
+                        ),
+                        (
+                            AKS_ISSUER.into(),
+                            AKS_SUBJECT.into(),
+                            FEDERATED_AUDIENCE.into(),
+                        ),
+                    ],
+                },
+                App {
+                    client_id: PUBLIC_CLIENT_ID.into(),
+                    public_client: true,
+                    secrets: vec![],
+                    certificates: vec![],
+                    federated: vec![],
+                },
+            ],
             faults: VecDeque::new(),
             log: Vec::new(),
             violations: Vec::new(),
@@ -170,6 +255,13 @@ impl FakeEntra {
             lenient,
             seen_jti: Default::default(),
             federated_tokens: Default::default(),
+            devices: HashMap::new(),
+            device_interval: 1,
+            device_expires_in: 900,
+            slow_down_next: false,
+            codes: HashMap::new(),
+            browser_user: BrowserUser::Approve,
+            refresh_tokens: HashMap::new(),
         }));
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -237,6 +329,46 @@ impl FakeEntra {
         lifetime: i64,
     ) -> String {
         mint_federated(&self.state, issuer, subject, audience, lifetime)
+    }
+
+    /// Interval and lifetime (seconds) of device codes issued from now on.
+    pub fn set_device_timing(&self, interval: u64, expires_in: u64) {
+        let mut s = self.lock();
+        s.device_interval = interval;
+        s.device_expires_in = expires_in;
+    }
+
+    /// Answers the next device-code poll with `slow_down` (and adds 5 s to its interval).
+    pub fn slow_down_next_poll(&self) {
+        self.lock().slow_down_next = true;
+    }
+
+    /// What the person at the browser does on the authorize page.
+    pub fn set_browser_user(&self, user: BrowserUser) {
+        self.lock().browser_user = user;
+    }
+
+    /// Issues a refresh token directly, as if the user had signed in earlier.
+    pub fn issue_refresh_token(&self, client_id: &str, target: &str, v2: bool) -> String {
+        let rt = format!("0.AR8A{}", random_id().replace('-', ""));
+        self.lock().refresh_tokens.insert(
+            rt.clone(),
+            IssuedRefresh {
+                client_id: client_id.into(),
+                target: target.into(),
+                v2,
+                revoked: false,
+            },
+        );
+        rt
+    }
+
+    /// True when the refresh token exists and is not revoked.
+    pub fn refresh_token_valid(&self, rt: &str) -> bool {
+        self.lock()
+            .refresh_tokens
+            .get(rt)
+            .is_some_and(|r| !r.revoked)
     }
 
     /// The URL GitHub Actions would put in ACTIONS_ID_TOKEN_REQUEST_URL.
@@ -310,6 +442,9 @@ fn mint_federated(
 /// Where a request went.
 enum Endpoint {
     Token { tenant: String, v2: bool },
+    DeviceCode { tenant: String, v2: bool },
+    Authorize { tenant: String, v2: bool },
+    DeviceLogin,
     GitHubOidc,
 }
 
@@ -317,6 +452,23 @@ fn route(path: &str) -> Option<Endpoint> {
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match parts.as_slice() {
         ["_github", "idtoken"] => Some(Endpoint::GitHubOidc),
+        ["devicelogin"] => Some(Endpoint::DeviceLogin),
+        [tenant, "oauth2", "v2.0", "devicecode"] => Some(Endpoint::DeviceCode {
+            tenant: (*tenant).to_owned(),
+            v2: true,
+        }),
+        [tenant, "oauth2", "devicecode"] => Some(Endpoint::DeviceCode {
+            tenant: (*tenant).to_owned(),
+            v2: false,
+        }),
+        [tenant, "oauth2", "v2.0", "authorize"] => Some(Endpoint::Authorize {
+            tenant: (*tenant).to_owned(),
+            v2: true,
+        }),
+        [tenant, "oauth2", "authorize"] => Some(Endpoint::Authorize {
+            tenant: (*tenant).to_owned(),
+            v2: false,
+        }),
         [tenant, "oauth2", "v2.0", "token"] => Some(Endpoint::Token {
             tenant: (*tenant).to_owned(),
             v2: true,
@@ -396,6 +548,7 @@ async fn handle(
     let path = uri.path().to_owned();
     let form: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
     let recorded = Recorded {
+        at: std::time::Instant::now(),
         method: method.to_string(),
         path: uri.to_string(),
         headers: headers
@@ -423,24 +576,28 @@ async fn handle(
         return (StatusCode::NOT_FOUND, "not found").into_response();
     };
 
-    // What every request from entra-token must carry.
+    // What every request from entra-token must carry (browser pages excepted).
+    let from_tool = !matches!(endpoint, Endpoint::Authorize { .. } | Endpoint::DeviceLogin);
     match headers
         .get("client-request-id")
         .and_then(|v| v.to_str().ok())
     {
         Some(id) if uuid::Uuid::parse_str(id).is_ok() => {}
+        _ if !from_tool => {}
         other => violation(format!("client-request-id is not a UUID: {other:?}")),
     }
-    if headers
-        .get("return-client-request-id")
-        .is_none_or(|v| v != "true")
+    if from_tool
+        && headers
+            .get("return-client-request-id")
+            .is_none_or(|v| v != "true")
     {
         violation("return-client-request-id: true is missing".into());
     }
-    if !headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ua| ua.starts_with("entra-token/"))
+    if from_tool
+        && !headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ua| ua.starts_with("entra-token/"))
     {
         violation("User-Agent is not entra-token/<version>".into());
     }
@@ -497,6 +654,16 @@ async fn handle(
 
     match endpoint {
         Endpoint::GitHubOidc => github_oidc(&state, &method, &uri, &headers, &violation),
+        Endpoint::DeviceLogin => device_login(&state, &form),
+        Endpoint::DeviceCode { tenant, v2 } => {
+            let host = headers
+                .get(header::HOST)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned();
+            device_code(&state, &tenant, v2, &form, &headers, &host, &violation)
+        }
+        Endpoint::Authorize { tenant, v2 } => authorize(&state, &tenant, v2, &uri, &violation),
         Endpoint::Token { tenant, v2 } => {
             if method != Method::POST {
                 violation(format!("{method} to the token endpoint"));
@@ -528,6 +695,28 @@ fn resolve_tenant(tenant: &str) -> Option<&'static str> {
 fn allowed_fields(grant: &str) -> &'static [&'static str] {
     match grant {
         "client_credentials" => &["grant_type", "client_id", "scope", "resource", "claims"],
+        "urn:ietf:params:oauth:grant-type:device_code" => {
+            &["grant_type", "client_id", "device_code", "scope", "claims"]
+        }
+        "device_code" => &["grant_type", "client_id", "code", "resource", "claims"],
+        "authorization_code" => &[
+            "grant_type",
+            "client_id",
+            "code",
+            "redirect_uri",
+            "code_verifier",
+            "scope",
+            "resource",
+            "claims",
+        ],
+        "refresh_token" => &[
+            "grant_type",
+            "client_id",
+            "refresh_token",
+            "scope",
+            "resource",
+            "claims",
+        ],
         _ => &[],
     }
 }
@@ -808,6 +997,12 @@ fn verify_federated(
     Ok(())
 }
 
+/// Where a grant leaves the request: the target granted, and whether a user signed in.
+struct Granted {
+    target: String,
+    user: bool,
+}
+
 #[allow(clippy::too_many_arguments)]
 fn token(
     state: &Shared,
@@ -823,6 +1018,9 @@ fn token(
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     };
+    let err = |status: u16, error: &str, code: u64, msg: &str| {
+        entra_error(status, error, code, msg, headers)
+    };
     let mut seen = std::collections::HashSet::new();
     for (k, _) in form {
         if !seen.insert(k.as_str()) {
@@ -831,45 +1029,85 @@ fn token(
     }
 
     let Some(tenant_id) = resolve_tenant(tenant) else {
-        if matches!(tenant, "common" | "organizations" | "consumers")
-            && field("grant_type") == Some("client_credentials")
-        {
-            return entra_error(
-                400,
-                "invalid_request",
-                50059,
-                "No tenant-identifying information found in either the request or implied by any provided credentials.",
-                headers,
-            );
+        if matches!(tenant, "common" | "organizations" | "consumers") {
+            if field("grant_type") == Some("client_credentials") {
+                return err(
+                    400,
+                    "invalid_request",
+                    50059,
+                    "No tenant-identifying information found in either the request or implied by any provided credentials.",
+                );
+            }
+            return token_for_alias(state, v2, form, headers, token_url, violation);
         }
-        return entra_error(
+        return err(
             400,
             "invalid_request",
             90002,
             &format!(
                 "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant."
             ),
-            headers,
         );
     };
+    issue(state, tenant_id, v2, form, headers, token_url, violation)
+}
+
+/// `organizations` and `common` resolve to the fake's one directory for delegated grants.
+fn token_for_alias(
+    state: &Shared,
+    v2: bool,
+    form: &[(String, String)],
+    headers: &HeaderMap,
+    token_url: &str,
+    violation: &dyn Fn(String),
+) -> Response {
+    issue(state, TENANT_ID, v2, form, headers, token_url, violation)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn issue(
+    state: &Shared,
+    tenant_id: &str,
+    v2: bool,
+    form: &[(String, String)],
+    headers: &HeaderMap,
+    token_url: &str,
+    violation: &dyn Fn(String),
+) -> Response {
+    let field = |name: &str| {
+        form.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let err = |status: u16, error: &str, code: u64, msg: &str| {
+        entra_error(status, error, code, msg, headers)
+    };
+    let lock = || state.lock().unwrap_or_else(|p| p.into_inner());
+
     let Some(grant) = field("grant_type") else {
-        return entra_error(
+        return err(
             400,
             "invalid_request",
             900144,
             "The request body must contain the following parameter: 'grant_type'.",
-            headers,
         );
     };
     let allowed = allowed_fields(grant);
     if allowed.is_empty() {
-        return entra_error(
+        return err(
             400,
             "unsupported_grant_type",
             70003,
             &format!("The app requested an unsupported grant type '{grant}'."),
-            headers,
         );
+    }
+    if (grant == "device_code" && v2)
+        || (grant == "urn:ietf:params:oauth:grant-type:device_code" && !v2)
+    {
+        violation(format!(
+            "device code grant_type {grant} sent to the {} endpoint",
+            if v2 { "v2" } else { "v1" }
+        ));
     }
     for (k, _) in form {
         if !allowed.contains(&k.as_str()) && !CLIENT_AUTH_FIELDS.contains(&k.as_str()) {
@@ -877,24 +1115,22 @@ fn token(
         }
     }
     if v2 && field("resource").is_some() {
-        return entra_error(
+        return err(
             400,
             "invalid_request",
             901002,
             "The 'resource' request parameter is not supported.",
-            headers,
         );
     }
     if !v2 && field("scope").is_some() {
         violation("scope sent to the v1 endpoint".into());
     }
     let Some(client_id) = field("client_id") else {
-        return entra_error(
+        return err(
             400,
             "invalid_request",
             900144,
             "The request body must contain the following parameter: 'client_id'.",
-            headers,
         );
     };
     let target = if v2 {
@@ -902,64 +1138,69 @@ fn token(
     } else {
         field("resource")
     };
-    let Some(target) = target.filter(|t| !t.is_empty()) else {
+    let target = target.filter(|t| !t.is_empty());
+    if target.is_none() && matches!(grant, "client_credentials" | "device_code") {
         let name = if v2 { "scope" } else { "resource" };
-        return entra_error(
+        return err(
             400,
             "invalid_request",
             900144,
             &format!("The request body must contain the following parameter: '{name}'."),
-            headers,
         );
-    };
+    }
     if let Some(claims) = field("claims")
         && serde_json::from_str::<Value>(claims).is_err()
     {
-        return entra_error(
+        return err(
             400,
             "invalid_request",
             70011,
             "The provided value for the input parameter 'claims' is not valid.",
-            headers,
         );
     }
-    let app = {
-        let s = state.lock().unwrap_or_else(|p| p.into_inner());
-        s.apps.iter().find(|a| a.client_id == client_id).cloned()
-    };
+    let app = lock()
+        .apps
+        .iter()
+        .find(|a| a.client_id == client_id)
+        .cloned();
     let Some(app) = app else {
-        return entra_error(
+        return err(
             400,
             "unauthorized_client",
             700016,
             &format!(
-                "Application with identifier '{client_id}' was not found in the directory '{tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant."
+                "Application with identifier '{client_id}' was not found in the directory '{tenant_id}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant."
             ),
-            headers,
         );
     };
 
     // Client authentication.
     match (field("client_secret"), field("client_assertion")) {
         (Some(_), Some(_)) => {
-            return entra_error(
+            return err(
                 400,
                 "invalid_request",
                 90014,
                 "Only one client credential may be sent.",
-                headers,
+            );
+        }
+        (Some(_), None) | (None, Some(_)) if app.public_client => {
+            return err(
+                401,
+                "invalid_client",
+                700025,
+                "Client is public so neither 'client_assertion' nor 'client_secret' should be presented.",
             );
         }
         (Some(secret), None) => {
             if !app.secrets.iter().any(|s| s == secret) {
-                return entra_error(
+                return err(
                     401,
                     "invalid_client",
                     7000215,
                     &format!(
                         "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{client_id}'."
                     ),
-                    headers,
                 );
             }
         }
@@ -975,49 +1216,269 @@ fn token(
                 return *refusal;
             }
         }
+        (None, None) if app.public_client && grant != "client_credentials" => {}
         (None, None) => {
-            return entra_error(
+            return err(
                 401,
                 "invalid_client",
                 7000218,
                 "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
-                headers,
             );
         }
     }
 
-    if grant == "client_credentials" && v2 {
-        let scopes: Vec<&str> = target.split_whitespace().collect();
-        if scopes.len() != 1 || !scopes[0].ends_with("/.default") {
-            return entra_error(
-                400,
-                "invalid_scope",
-                1002012,
-                &format!(
-                    "The provided value for scope {target} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."
-                ),
-                headers,
-            );
+    let granted = match grant {
+        "client_credentials" => {
+            let target = target.unwrap_or_default();
+            if v2 {
+                let scopes: Vec<&str> = target.split_whitespace().collect();
+                if scopes.len() != 1 || !scopes[0].ends_with("/.default") {
+                    return err(
+                        400,
+                        "invalid_scope",
+                        1002012,
+                        &format!(
+                            "The provided value for scope {target} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."
+                        ),
+                    );
+                }
+            }
+            Granted {
+                target: target.to_owned(),
+                user: false,
+            }
         }
-    }
+        "urn:ietf:params:oauth:grant-type:device_code" | "device_code" => {
+            let code_field = if v2 { "device_code" } else { "code" };
+            let Some(code) = field(code_field) else {
+                return err(
+                    400,
+                    "invalid_request",
+                    900144,
+                    &format!(
+                        "The request body must contain the following parameter: '{code_field}'."
+                    ),
+                );
+            };
+            let mut s = lock();
+            let slow_down_now = std::mem::take(&mut s.slow_down_next);
+            let Some(device) = s.devices.get_mut(code) else {
+                return err(
+                    400,
+                    "bad_verification_code",
+                    70000,
+                    "The provided value for the input parameter 'device_code' is not valid.",
+                );
+            };
+            if device.client_id != client_id {
+                return err(
+                    400,
+                    "invalid_grant",
+                    70000,
+                    "The device code was issued to another client.",
+                );
+            }
+            let now = std::time::Instant::now();
+            if let Some(last) = device.last_poll
+                && now.duration_since(last) + Duration::from_millis(250) < device.interval
+            {
+                let polled_after = now.duration_since(last);
+                let interval = device.interval;
+                device.interval += Duration::from_secs(5);
+                device.last_poll = Some(now);
+                drop(s);
+                violation(format!(
+                    "device code polled after {polled_after:?}, interval is {interval:?}"
+                ));
+                return err(
+                    400,
+                    "slow_down",
+                    70016,
+                    "OAuth 2.0 device flow error. Polling too fast; slow down.",
+                );
+            }
+            device.last_poll = Some(now);
+            if now > device.expires_at {
+                let error = if v2 { "expired_token" } else { "code_expired" };
+                return err(400, error, 70019, "Verification code expired.");
+            }
+            if slow_down_now {
+                device.interval += Duration::from_secs(5);
+                return err(
+                    400,
+                    "slow_down",
+                    70016,
+                    "OAuth 2.0 device flow error. Polling too fast; slow down.",
+                );
+            }
+            match device.status {
+                DeviceStatus::Pending => {
+                    return err(
+                        400,
+                        "authorization_pending",
+                        70016,
+                        "OAuth 2.0 device flow error. Authorization is still pending. Continue polling.",
+                    );
+                }
+                DeviceStatus::Declined => {
+                    return err(
+                        400,
+                        "authorization_declined",
+                        70000,
+                        "The user declined to authorize the device.",
+                    );
+                }
+                DeviceStatus::Approved if device.redeemed => {
+                    return err(
+                        400,
+                        "invalid_grant",
+                        70000,
+                        "The device code has already been redeemed.",
+                    );
+                }
+                DeviceStatus::Approved => {}
+            }
+            if device.v2 != v2 {
+                violation(
+                    "device code redeemed at another endpoint version than it was issued".into(),
+                );
+            }
+            device.redeemed = true;
+            Granted {
+                target: device.target.clone(),
+                user: true,
+            }
+        }
+        "authorization_code" => {
+            let (Some(code), Some(redirect_uri), Some(verifier)) =
+                (field("code"), field("redirect_uri"), field("code_verifier"))
+            else {
+                violation("authorization_code without code, redirect_uri or code_verifier".into());
+                return err(
+                    400,
+                    "invalid_request",
+                    900144,
+                    "The request body must contain the following parameters: 'code', 'redirect_uri', 'code_verifier'.",
+                );
+            };
+            let mut s = lock();
+            let Some(issued) = s.codes.get_mut(code) else {
+                return err(
+                    400,
+                    "invalid_grant",
+                    70008,
+                    "The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.",
+                );
+            };
+            if issued.redeemed {
+                return err(
+                    400,
+                    "invalid_grant",
+                    54005,
+                    "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.",
+                );
+            }
+            issued.redeemed = true;
+            if issued.client_id != client_id {
+                return err(
+                    400,
+                    "invalid_grant",
+                    70000,
+                    "The code was issued to another client.",
+                );
+            }
+            if issued.redirect_uri != redirect_uri {
+                return err(
+                    400,
+                    "invalid_grant",
+                    50148,
+                    &format!(
+                        "The redirect_uri '{redirect_uri}' does not match the redirect URI used in the authorization request."
+                    ),
+                );
+            }
+            if crate_pkce_challenge(verifier) != issued.challenge {
+                return err(
+                    400,
+                    "invalid_grant",
+                    501481,
+                    "The Code_Verifier does not match the code_challenge supplied in the authorization request.",
+                );
+            }
+            if issued.v2 != v2 {
+                violation("authorization code redeemed at another endpoint version".into());
+            }
+            Granted {
+                target: target
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| issued.target.clone()),
+                user: true,
+            }
+        }
+        "refresh_token" => {
+            let Some(rt) = field("refresh_token") else {
+                return err(
+                    400,
+                    "invalid_request",
+                    900144,
+                    "The request body must contain the following parameter: 'refresh_token'.",
+                );
+            };
+            let mut s = lock();
+            let Some(issued) = s.refresh_tokens.get_mut(rt) else {
+                return err(
+                    400,
+                    "invalid_grant",
+                    9002313,
+                    "Invalid request. Request is malformed or invalid.",
+                );
+            };
+            if issued.revoked {
+                return err(
+                    400,
+                    "invalid_grant",
+                    50173,
+                    "The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password.",
+                );
+            }
+            if issued.client_id != client_id {
+                return err(
+                    400,
+                    "invalid_grant",
+                    70000,
+                    "The refresh token was issued to another client.",
+                );
+            }
+            issued.revoked = true;
+            let original = issued.target.clone();
+            Granted {
+                target: target.map(str::to_owned).unwrap_or(original),
+                user: true,
+            }
+        }
+        _ => unreachable_grant(),
+    };
 
     let resource = if v2 {
-        target
+        granted
+            .target
             .split_whitespace()
-            .next()
-            .unwrap_or_default()
-            .trim_end_matches("/.default")
-            .to_owned()
+            .find(|s| !matches!(*s, "openid" | "profile" | "offline_access" | "email"))
+            .map(|s| match s.rsplit_once('/') {
+                Some((res, _)) if s.contains("://") => res.to_owned(),
+                _ => "https://graph.microsoft.com".to_owned(),
+            })
+            .unwrap_or_else(|| "https://graph.microsoft.com".to_owned())
     } else {
-        target.to_owned()
+        granted.target.clone()
     };
     let lifetime = {
-        let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut s = lock();
         s.issued += 1;
         s.lifetime
     };
     let issued_at = now();
-    let access_token = mint_jwt(&json!({
+    let mut claims = json!({
         "aud": resource,
         "iss": if v2 { format!("https://login.microsoftonline.com/{tenant_id}/v2.0") } else { format!("https://sts.windows.net/{tenant_id}/") },
         "iat": issued_at,
@@ -1025,15 +1486,31 @@ fn token(
         "exp": issued_at + lifetime,
         "appid": client_id,
         "azp": client_id,
-        "idtyp": "app",
-        "oid": "5f6c0a8e-1d7b-4a3e-9a21-3c1f2b7d9e40",
-        "sub": "5f6c0a8e-1d7b-4a3e-9a21-3c1f2b7d9e40",
-        "roles": ["User.Read.All"],
         "tid": tenant_id,
         "uti": random_id(),
         "ver": if v2 { "2.0" } else { "1.0" },
-    }));
-    let body = if v2 {
+    });
+    if granted.user {
+        claims["oid"] = USER_OID.into();
+        claims["sub"] = USER_OID.into();
+        claims["upn"] = USER_UPN.into();
+        claims["name"] = "Adele Vance".into();
+        claims["scp"] = granted
+            .target
+            .split_whitespace()
+            .filter(|s| !matches!(*s, "openid" | "profile" | "offline_access"))
+            .map(|s| s.rsplit('/').next().unwrap_or(s))
+            .collect::<Vec<_>>()
+            .join(" ")
+            .into();
+    } else {
+        claims["oid"] = "5f6c0a8e-1d7b-4a3e-9a21-3c1f2b7d9e40".into();
+        claims["sub"] = "5f6c0a8e-1d7b-4a3e-9a21-3c1f2b7d9e40".into();
+        claims["idtyp"] = "app".into();
+        claims["roles"] = json!(["User.Read.All"]);
+    }
+    let access_token = mint_jwt(&claims);
+    let mut body = if v2 {
         json!({
             "token_type": "Bearer",
             "expires_in": lifetime,
@@ -1051,7 +1528,315 @@ fn token(
             "access_token": access_token,
         })
     };
+    if granted.user {
+        let scope: Vec<&str> = granted
+            .target
+            .split_whitespace()
+            .filter(|s| *s != "offline_access")
+            .collect();
+        if v2 {
+            body["scope"] = scope.join(" ").into();
+        } else {
+            body["scope"] = "user_impersonation".into();
+        }
+        let offline = !v2
+            || granted
+                .target
+                .split_whitespace()
+                .any(|s| s == "offline_access");
+        if offline {
+            let rt = format!("0.AR8A{}", random_id().replace('-', ""));
+            lock().refresh_tokens.insert(
+                rt.clone(),
+                IssuedRefresh {
+                    client_id: client_id.to_owned(),
+                    target: granted.target.clone(),
+                    v2,
+                    revoked: false,
+                },
+            );
+            body["refresh_token"] = rt.into();
+        }
+        body["id_token"] = mint_jwt(&json!({
+            "aud": client_id,
+            "iss": format!("https://login.microsoftonline.com/{tenant_id}/v2.0"),
+            "iat": issued_at,
+            "nbf": issued_at,
+            "exp": issued_at + 3600,
+            "oid": USER_OID,
+            "sub": USER_OID,
+            "tid": tenant_id,
+            "preferred_username": USER_UPN,
+            "name": "Adele Vance",
+            "ver": "2.0",
+        }))
+        .into();
+    }
     json_response(200, &body, headers)
+}
+
+fn unreachable_grant() -> Granted {
+    Granted {
+        target: String::new(),
+        user: false,
+    }
+}
+
+/// base64url(SHA-256(verifier)), as the authorize request's code_challenge.
+fn crate_pkce_challenge(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(<sha2::Sha256 as sha2::Digest>::digest(verifier.as_bytes()))
+}
+
+fn device_code(
+    state: &Shared,
+    tenant: &str,
+    v2: bool,
+    form: &[(String, String)],
+    headers: &HeaderMap,
+    host: &str,
+    violation: &dyn Fn(String),
+) -> Response {
+    let field = |name: &str| {
+        form.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    for (k, _) in form {
+        if !["client_id", "scope", "resource", "claims"].contains(&k.as_str()) {
+            violation(format!(
+                "unexpected form field {k} in a device code request"
+            ));
+        }
+    }
+    if resolve_tenant(tenant).is_none() && !matches!(tenant, "common" | "organizations") {
+        return entra_error(
+            400,
+            "invalid_request",
+            90002,
+            &format!("Tenant '{tenant}' not found."),
+            headers,
+        );
+    }
+    let Some(client_id) = field("client_id") else {
+        return entra_error(
+            400,
+            "invalid_request",
+            900144,
+            "The request body must contain the following parameter: 'client_id'.",
+            headers,
+        );
+    };
+    let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
+    if !s.apps.iter().any(|a| a.client_id == client_id) {
+        return entra_error(
+            400,
+            "unauthorized_client",
+            700016,
+            &format!(
+                "Application with identifier '{client_id}' was not found in the directory '{tenant}'."
+            ),
+            headers,
+        );
+    }
+    let target = if v2 {
+        field("scope")
+    } else {
+        field("resource")
+    };
+    let Some(target) = target.filter(|t| !t.is_empty()) else {
+        let name = if v2 { "scope" } else { "resource" };
+        return entra_error(
+            400,
+            "invalid_request",
+            900144,
+            &format!("The request body must contain the following parameter: '{name}'."),
+            headers,
+        );
+    };
+    let device_code = format!("DAQABAAEAAAD{}", random_id().replace('-', ""));
+    let user_code: String = random_id()
+        .replace('-', "")
+        .to_ascii_uppercase()
+        .chars()
+        .take(9)
+        .collect();
+    let (interval, expires_in) = (s.device_interval, s.device_expires_in);
+    s.devices.insert(
+        device_code.clone(),
+        Device {
+            client_id: client_id.to_owned(),
+            user_code: user_code.clone(),
+            target: target.to_owned(),
+            v2,
+            expires_at: std::time::Instant::now() + Duration::from_secs(expires_in),
+            interval: Duration::from_secs(interval),
+            last_poll: None,
+            status: DeviceStatus::Pending,
+            redeemed: false,
+        },
+    );
+    let uri = format!("http://{host}/devicelogin");
+    let message = format!(
+        "To sign in, use a web browser to open the page {uri} and enter the code {user_code} to authenticate."
+    );
+    let body = if v2 {
+        json!({"user_code": user_code, "device_code": device_code, "verification_uri": uri, "expires_in": expires_in, "interval": interval, "message": message})
+    } else {
+        json!({"user_code": user_code, "device_code": device_code, "verification_url": uri, "expires_in": expires_in.to_string(), "interval": interval.to_string(), "message": message})
+    };
+    json_response(200, &body, headers)
+}
+
+/// The page a person uses to enter the user code: form `code` and `action`
+/// (`approve` or `decline`).
+fn device_login(state: &Shared, form: &[(String, String)]) -> Response {
+    let field = |name: &str| {
+        form.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let code = field("code").unwrap_or_default();
+    let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
+    let Some(device) = s.devices.values_mut().find(|d| d.user_code == code) else {
+        return (StatusCode::NOT_FOUND, "That code wasn't found.").into_response();
+    };
+    device.status = match field("action") {
+        Some("decline") => DeviceStatus::Declined,
+        _ => DeviceStatus::Approved,
+    };
+    (StatusCode::OK, "You have signed in on your other device.").into_response()
+}
+
+/// The authorize endpoint, acting as a browser where the user is already signed in.
+fn authorize(
+    state: &Shared,
+    tenant: &str,
+    v2: bool,
+    uri: &Uri,
+    violation: &dyn Fn(String),
+) -> Response {
+    let query: Vec<(String, String)> = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+        .into_owned()
+        .collect();
+    let field = |name: &str| {
+        query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let bad = |msg: &str| {
+        (
+            StatusCode::BAD_REQUEST,
+            format!("<html><body>{msg}</body></html>"),
+        )
+            .into_response()
+    };
+    if resolve_tenant(tenant).is_none() && !matches!(tenant, "common" | "organizations") {
+        return bad(&format!("AADSTS90002: Tenant '{tenant}' not found."));
+    }
+    let known = [
+        "client_id",
+        "response_type",
+        "redirect_uri",
+        "response_mode",
+        "scope",
+        "resource",
+        "state",
+        "code_challenge",
+        "code_challenge_method",
+        "prompt",
+        "login_hint",
+        "domain_hint",
+        "claims",
+    ];
+    for (k, _) in &query {
+        if !known.contains(&k.as_str()) {
+            violation(format!("unexpected authorize parameter {k}"));
+        }
+    }
+    let client_id = field("client_id").unwrap_or_default();
+    let s = state.lock().unwrap_or_else(|p| p.into_inner());
+    if !s.apps.iter().any(|a| a.client_id == client_id) {
+        return bad(&format!(
+            "AADSTS700016: Application with identifier '{client_id}' was not found."
+        ));
+    }
+    let redirect_uri = field("redirect_uri").unwrap_or_default().to_owned();
+    let registered = REDIRECT_URIS.iter().any(|r| {
+        if *r == "http://localhost" {
+            url::Url::parse(&redirect_uri)
+                .is_ok_and(|u| u.scheme() == "http" && u.host_str() == Some("localhost"))
+        } else {
+            *r == redirect_uri
+        }
+    });
+    if !registered {
+        return bad(&format!(
+            "AADSTS50011: The redirect URI '{redirect_uri}' specified in the request does not match the redirect URIs configured for the application."
+        ));
+    }
+    if field("response_type") != Some("code") {
+        violation(format!("response_type is {:?}", field("response_type")));
+    }
+    if field("response_mode").is_some_and(|m| m != "query") {
+        violation("response_mode is not query".into());
+    }
+    if field("code_challenge_method") != Some("S256")
+        || field("code_challenge").is_none_or(|c| c.len() != 43)
+    {
+        violation("authorize request without a PKCE S256 challenge".into());
+        return bad(
+            "AADSTS9002325: Proof Key for Code Exchange is required for cross-origin authorization code redemption.",
+        );
+    }
+    let state_param = field("state").unwrap_or_default().to_owned();
+    if state_param.len() < 16 {
+        violation("authorize request without a random state".into());
+    }
+    let target = if v2 {
+        field("scope")
+    } else {
+        field("resource")
+    }
+    .unwrap_or_default()
+    .to_owned();
+    let user = s.browser_user;
+    drop(s);
+    let sep = if redirect_uri.contains('?') { '&' } else { '?' };
+    let location = match user {
+        BrowserUser::Decline => format!(
+            "{redirect_uri}{sep}error=access_denied&error_description={}&state={}",
+            form_urlencoded::byte_serialize(
+                b"AADSTS65004: User declined to consent to access the app."
+            )
+            .collect::<String>(),
+            form_urlencoded::byte_serialize(state_param.as_bytes()).collect::<String>()
+        ),
+        BrowserUser::Approve => {
+            let code = format!("1.AR8A{}", random_id().replace('-', ""));
+            state
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .codes
+                .insert(
+                    code.clone(),
+                    IssuedCode {
+                        client_id: client_id.to_owned(),
+                        redirect_uri: redirect_uri.clone(),
+                        challenge: field("code_challenge").unwrap_or_default().to_owned(),
+                        target,
+                        v2,
+                        redeemed: false,
+                    },
+                );
+            format!(
+                "{redirect_uri}{sep}code={code}&state={}&session_state={}",
+                form_urlencoded::byte_serialize(state_param.as_bytes()).collect::<String>(),
+                random_id()
+            )
+        }
+    };
+    (StatusCode::FOUND, [(header::LOCATION, location)], "").into_response()
 }
 
 /// A JWT-shaped token with an unverifiable signature (the client never verifies).

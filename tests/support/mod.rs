@@ -36,14 +36,29 @@ impl Sandbox {
         self.dir.path().join("cache")
     }
 
-    /// The binary with a clean environment.
-    pub fn cmd(&self) -> assert_cmd::Command {
-        let mut c = assert_cmd::Command::new(env!("CARGO_BIN_EXE_entra-token"));
+    /// The binary with a clean environment, as a std command (for spawning).
+    pub fn std_cmd(&self) -> std::process::Command {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_entra-token"));
         c.env_clear()
             .env("HOME", self.dir.path())
             .env("ENTRA_TOKEN_CACHE_DIR", self.cache_dir())
-            .env("NO_COLOR", "1")
-            .timeout(std::time::Duration::from_secs(120));
+            .env("NO_COLOR", "1");
+        c
+    }
+
+    /// The binary with a clean environment.
+    pub fn cmd(&self) -> assert_cmd::Command {
+        let mut c = assert_cmd::Command::from_std(self.std_cmd());
+        c.timeout(std::time::Duration::from_secs(120));
+        c
+    }
+
+    /// A delegated command against the fake with the public client.
+    pub fn delegated(&self, fake: &FakeEntra, command: &str) -> std::process::Command {
+        let mut c = self.std_cmd();
+        c.arg(command)
+            .args(["-t", TENANT_ID, "-c", PUBLIC_CLIENT_ID])
+            .args(["--authority-host", &fake.url()]);
         c
     }
 
@@ -150,4 +165,164 @@ pub fn jwt_parts(token: &str) -> (serde_json::Value, serde_json::Value) {
         serde_json::from_slice::<serde_json::Value>(&bytes).unwrap_or_default()
     });
     (it.next().expect("header"), it.next().expect("claims"))
+}
+
+/// A running binary whose stderr is read line by line, so that a test can act on what it
+/// says (a user code, a URL) while it runs.
+pub struct Live {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    seen: Vec<String>,
+    stdout: Option<std::thread::JoinHandle<String>>,
+}
+
+impl Live {
+    pub fn spawn(cmd: &mut std::process::Command) -> Self {
+        use std::io::{BufRead, Read};
+        use std::process::Stdio;
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn entra-token");
+        let stderr = child.stderr.take().expect("stderr");
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut out = child.stdout.take().expect("stdout");
+        let stdout = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = out.read_to_string(&mut s);
+            s
+        });
+        Self {
+            child,
+            lines,
+            seen: Vec::new(),
+            stdout: Some(stdout),
+        }
+    }
+
+    /// Waits (up to 30 s) for a stderr line that `pred` accepts and returns it.
+    pub fn wait_for(&mut self, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if pred(&line) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!(
+                    "no such line on stderr; seen so far:\n{}",
+                    self.seen.join("\n")
+                ),
+            }
+        }
+    }
+
+    /// Writes to the binary's stdin.
+    pub fn type_in(&mut self, text: &str) {
+        use std::io::Write;
+        let stdin = self.child.stdin.as_mut().expect("stdin");
+        stdin.write_all(text.as_bytes()).expect("write stdin");
+        stdin.flush().expect("flush");
+    }
+
+    /// The process ID (to send signals).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits (up to 60 s) for the exit and returns everything.
+    pub fn finish(mut self) -> Run {
+        drop(self.child.stdin.take());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                break status;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!(
+                    "entra-token did not exit; stderr so far:\n{}",
+                    self.seen.join("\n")
+                );
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        while let Ok(line) = self.lines.recv_timeout(std::time::Duration::from_secs(5)) {
+            self.seen.push(line);
+        }
+        let stdout = self
+            .stdout
+            .take()
+            .expect("stdout")
+            .join()
+            .expect("stdout thread");
+        let mut stderr = self.seen.join("\n");
+        if !stderr.is_empty() {
+            stderr.push('\n');
+        }
+        Run {
+            code: status.code().unwrap_or(-1),
+            stdout,
+            stderr,
+        }
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+/// A GET as a browser would make it; returns the status, the Location header and the body.
+pub fn browse(url: &str) -> (u16, Option<String>, String) {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").expect("http URL");
+    // As a browser does: `http://host:port?q` is a request for `/?q`.
+    let (host, path) = match rest.find(['/', '?']) {
+        Some(i) if rest[i..].starts_with('?') => (&rest[..i], format!("/{}", &rest[i..])),
+        Some(i) => (&rest[..i], rest[i..].to_owned()),
+        None => (rest, "/".to_owned()),
+    };
+    let connect_to = host.replacen("localhost", "127.0.0.1", 1);
+    let mut stream = std::net::TcpStream::connect(&connect_to)
+        .unwrap_or_else(|e| panic!("connect {connect_to} for {url}: {e}"));
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: Mozilla/5.0 (test browser)\r\nConnection: close\r\n\r\n").expect("write");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("read");
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status");
+    let location = head
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("location: ")
+                .or_else(|| l.strip_prefix("Location: "))
+        })
+        .map(str::to_owned);
+    (status, location, body.to_owned())
+}
+
+/// The value of a query parameter of a URL.
+pub fn query_param(url: &str, name: &str) -> Option<String> {
+    let query = url.split_once('?')?.1;
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
 }

@@ -1,0 +1,92 @@
+//! `entra-token refresh`.
+
+use std::io::Write;
+use std::path::Path;
+
+use entra_token::flow::refresh::Refresh;
+use entra_token::{Error, Result, Secret, TokenResponse};
+
+use super::args::{OutputArg, RefreshArgs};
+use super::common::{self, TenantRule};
+use super::{credential, report};
+
+pub fn run(args: &RefreshArgs, verbose: bool) -> Result<TokenResponse> {
+    let resolved = common::resolve(&args.common, TenantRule::Delegated)?;
+    let credential = credential::resolve_optional(&args.secret, &args.certificate)?;
+    let path = args.refresh_token_file.as_path();
+    let raw = common::read_secret_file(path, "--refresh-token-file")?;
+    let refresh_token = Secret::new(raw.expose().trim());
+    if refresh_token.is_empty() {
+        return Err(Error::usage(format!(
+            "the refresh token file {} is empty",
+            shown(path)
+        )));
+    }
+    let flow = Refresh {
+        authority: resolved.authority,
+        client_id: resolved.client_id,
+        target: resolved.target,
+        claims: resolved.claims,
+        refresh_token: refresh_token.clone(),
+        credential,
+    };
+    let transport = common::transport(&args.common, verbose)?;
+    let token = common::block_on(flow.request(&transport))??;
+    if let Some(new) = token
+        .refresh_token
+        .as_ref()
+        .filter(|n| **n != refresh_token)
+    {
+        if path == Path::new("-") {
+            if args.common.output != OutputArg::Json {
+                report::warn(
+                    "Entra issued a new refresh token; it was read from stdin, so it was not saved (use -o json to capture it)",
+                );
+            }
+        } else if !args.no_save {
+            save(path, new)?;
+        }
+    }
+    Ok(token)
+}
+
+fn shown(path: &Path) -> String {
+    if path == Path::new("-") {
+        "on stdin".to_owned()
+    } else {
+        path.display().to_string()
+    }
+}
+
+/// Replaces the file's content atomically (temp file in the same directory + rename),
+/// mode 0600. A symbolic link is followed so that the real file is replaced.
+pub fn save(path: &Path, token: &Secret) -> Result<()> {
+    let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let dir = real
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or_else(|| Path::new("."));
+    let fail = |e: std::io::Error| {
+        Error::local(format!(
+            "cannot save the new refresh token to {}: {e} (the old one is no longer valid; sign in again)",
+            path.display()
+        ))
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".entra-token-rt")
+        .tempfile_in(dir)
+        .map_err(fail)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(fail)?;
+    }
+    tmp.write_all(token.expose().as_bytes())
+        .and_then(|()| tmp.write_all(b"\n"))
+        .and_then(|()| tmp.as_file().sync_all())
+        .map_err(fail)?;
+    tmp.persist(&real).map_err(|e| fail(e.error))?;
+    Ok(())
+}

@@ -1,0 +1,237 @@
+//! The authorization code flow with PKCE: build the authorize URL, take the code from the
+//! loopback listener or from pasted text, and redeem it.
+
+use url::Url;
+
+use crate::authority::Authority;
+use crate::credential::ClientCredential;
+use crate::error::{Error, Result};
+use crate::loopback;
+use crate::pkce::{Pkce, random_state};
+use crate::request::{ClientAuth, Grant, TokenRequest};
+use crate::response::TokenResponse;
+use crate::scope::Target;
+use crate::secret::Secret;
+use crate::transport::Transport;
+
+/// An authorization code sign-in.
+#[derive(Debug, Clone)]
+pub struct AuthCode {
+    /// Host, tenant and version.
+    pub authority: Authority,
+    /// The client ID.
+    pub client_id: String,
+    /// Scopes (with the OIDC ones) or resource.
+    pub target: Target,
+    /// A claims challenge.
+    pub claims: Option<String>,
+    /// `prompt=` (login, consent, select_account, none).
+    pub prompt: Option<String>,
+    /// `login_hint=`.
+    pub login_hint: Option<String>,
+    /// `domain_hint=`.
+    pub domain_hint: Option<String>,
+    /// A confidential web app's credential; public clients have none.
+    pub credential: Option<ClientCredential>,
+}
+
+/// One authorization attempt: its URL and the secrets that must match on return.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    /// Where the browser goes.
+    pub url: String,
+    /// The redirect URI the code will be issued to.
+    pub redirect_uri: String,
+    /// The `state` to expect back.
+    pub state: String,
+    /// The PKCE pair.
+    pub pkce: Pkce,
+}
+
+impl AuthCode {
+    /// Builds the authorize URL for `redirect_uri` with a fresh state and PKCE pair.
+    pub fn attempt(&self, redirect_uri: &str) -> Result<Attempt> {
+        let state = random_state()?;
+        let pkce = Pkce::generate()?;
+        let mut url = Url::parse(&self.authority.authorize_url())
+            .map_err(|e| Error::usage(format!("the authorize URL is not valid: {e}")))?;
+        {
+            let mut q = url.query_pairs_mut();
+            q.append_pair("client_id", &self.client_id)
+                .append_pair("response_type", "code")
+                .append_pair("redirect_uri", redirect_uri)
+                .append_pair("response_mode", "query");
+            let (name, value) = self.target.form_field();
+            q.append_pair(name, &value)
+                .append_pair("state", &state)
+                .append_pair("code_challenge", &pkce.challenge)
+                .append_pair("code_challenge_method", "S256");
+            for (name, value) in [
+                ("prompt", &self.prompt),
+                ("login_hint", &self.login_hint),
+                ("domain_hint", &self.domain_hint),
+                ("claims", &self.claims),
+            ] {
+                if let Some(v) = value {
+                    q.append_pair(name, v);
+                }
+            }
+        }
+        Ok(Attempt {
+            url: url.into(),
+            redirect_uri: redirect_uri.to_owned(),
+            state,
+            pkce,
+        })
+    }
+
+    /// Redeems the code.
+    pub async fn redeem(
+        &self,
+        transport: &Transport,
+        attempt: &Attempt,
+        code: Secret,
+    ) -> Result<TokenResponse> {
+        let token_url = self.authority.token_url();
+        let client_auth = match &self.credential {
+            Some(c) => {
+                c.client_auth(transport, &self.client_id, &token_url)
+                    .await?
+            }
+            None => ClientAuth::None,
+        };
+        let request = TokenRequest {
+            client_id: self.client_id.clone(),
+            target: self.target.clone(),
+            grant: Grant::AuthorizationCode {
+                code,
+                redirect_uri: attempt.redirect_uri.clone(),
+                code_verifier: attempt.pkce.verifier.clone(),
+            },
+            client_auth,
+            claims: self.claims.clone(),
+        };
+        super::request_token(
+            transport,
+            &self.authority,
+            &request,
+            "the authorization code",
+        )
+        .await
+    }
+}
+
+/// Takes the code from what the user pasted: the whole redirect URL (query or fragment)
+/// or the bare code. A pasted URL's `state` must match.
+pub fn parse_pasted(input: &str, expected_state: &str) -> Result<Secret> {
+    let text = input.trim();
+    if text.is_empty() {
+        return Err(Error::SignIn(
+            "nothing was pasted; sign-in cancelled".into(),
+        ));
+    }
+    let query = text
+        .split_once('?')
+        .map(|(_, q)| q)
+        .or_else(|| text.split_once('#').map(|(_, f)| f));
+    let looks_like_query = query.is_some() || text.contains("code=") || text.contains("error=");
+    if looks_like_query {
+        let q = query.unwrap_or(text);
+        let q = q.split('#').next().unwrap_or(q);
+        let redirect = loopback::parse_query(q).ok_or_else(|| {
+            Error::SignIn("the pasted URL carries neither a code nor an error".into())
+        })?;
+        return loopback::accept(redirect, expected_state, true);
+    }
+    if text.contains(char::is_whitespace) {
+        return Err(Error::SignIn(
+            "the pasted text is neither the redirect URL nor a code".into(),
+        ));
+    }
+    Ok(Secret::new(text))
+}
+
+/// True for redirect URIs the loopback listener can serve: http on localhost or
+/// 127.0.0.1 (any port).
+pub fn is_loopback_redirect(uri: &str) -> bool {
+    Url::parse(uri).is_ok_and(|u| {
+        u.scheme() == "http"
+            && matches!(
+                u.host_str(),
+                Some("localhost") | Some("127.0.0.1") | Some("[::1]")
+            )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::authority::{AuthorityHost, EndpointVersion, Tenant};
+
+    fn flow() -> AuthCode {
+        AuthCode {
+            authority: Authority {
+                host: AuthorityHost::parse("https://login.microsoftonline.com").unwrap(),
+                tenant: Tenant::parse("organizations").unwrap(),
+                version: EndpointVersion::V2,
+            },
+            client_id: "cid".into(),
+            target: Target::Scopes(vec!["User.Read".into(), "openid".into()]),
+            claims: None,
+            prompt: Some("select_account".into()),
+            login_hint: Some("adele@contoso.com".into()),
+            domain_hint: None,
+            credential: None,
+        }
+    }
+
+    #[test]
+    fn authorize_url_has_pkce_state_and_query_mode() {
+        let a = flow().attempt("http://localhost:4711").unwrap();
+        let url = Url::parse(&a.url).unwrap();
+        assert_eq!(url.path(), "/organizations/oauth2/v2.0/authorize");
+        let q: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+        let get = |k: &str| q.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        assert_eq!(get("response_type"), Some("code"));
+        assert_eq!(get("response_mode"), Some("query"));
+        assert_eq!(get("redirect_uri"), Some("http://localhost:4711"));
+        assert_eq!(get("scope"), Some("User.Read openid"));
+        assert_eq!(get("code_challenge_method"), Some("S256"));
+        assert_eq!(get("code_challenge"), Some(a.pkce.challenge.as_str()));
+        assert_eq!(get("state"), Some(a.state.as_str()));
+        assert_eq!(get("prompt"), Some("select_account"));
+        assert_eq!(get("login_hint"), Some("adele@contoso.com"));
+        assert_eq!(get("domain_hint"), None);
+        assert!(!a.url.contains(a.pkce.verifier.expose()));
+    }
+
+    #[test]
+    fn pasted_urls_and_bare_codes() {
+        let ok = "https://login.microsoftonline.com/common/oauth2/nativeclient?code=C1&state=S&session_state=x";
+        assert_eq!(parse_pasted(ok, "S").unwrap().expose(), "C1");
+        assert_eq!(parse_pasted("  C2\n", "S").unwrap().expose(), "C2");
+        assert_eq!(
+            parse_pasted("urn:ietf:wg:oauth:2.0:oob?code=C3&state=S", "S")
+                .unwrap()
+                .expose(),
+            "C3"
+        );
+        let e = parse_pasted("https://x/y?code=C&state=other", "S").unwrap_err();
+        assert!(e.to_string().starts_with("state mismatch"));
+        let e = parse_pasted("https://x/y?error=access_denied&state=S", "S").unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::SignIn);
+        assert!(parse_pasted("", "S").is_err());
+        assert!(parse_pasted("two words", "S").is_err());
+    }
+
+    #[test]
+    fn loopback_redirects() {
+        assert!(is_loopback_redirect("http://localhost:8400/cb"));
+        assert!(is_loopback_redirect("http://127.0.0.1"));
+        assert!(!is_loopback_redirect(
+            "https://login.microsoftonline.com/common/oauth2/nativeclient"
+        ));
+        assert!(!is_loopback_redirect("urn:ietf:wg:oauth:2.0:oob"));
+        assert!(!is_loopback_redirect("http://example.com/cb"));
+    }
+}
