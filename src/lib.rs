@@ -20,12 +20,14 @@
 //! The flows in [`flow`] only choose a grant and a credential.
 
 pub mod authority;
+pub mod cache;
 pub mod clients;
 pub mod clock;
 pub mod credential;
 pub mod entra_error;
 pub mod error;
 pub mod flow;
+pub mod jwt;
 pub mod loopback;
 pub mod pkce;
 pub mod request;

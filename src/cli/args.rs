@@ -112,11 +112,35 @@ pub enum Command {
 
     /// New access token from a refresh token; a rotated refresh token is saved back.
     ///
-    /// Reads the refresh token from --refresh-token-file (or stdin with '-'). When Entra
-    /// returns a new refresh token it replaces the old one in that file, atomically and
-    /// with mode 0600, unless --no-save. The tenant defaults to organizations.
+    /// Reads the refresh token from --refresh-token-file (or stdin with '-'), or takes the
+    /// cached one of this client and tenant. When Entra returns a new refresh token it
+    /// replaces the old one in that file, atomically and with mode 0600, unless --no-save
+    /// (the cache is updated likewise). The tenant defaults to organizations.
     #[command(after_long_help = RF_EXAMPLES)]
     Refresh(RefreshArgs),
+
+    /// Inspect or empty the token cache (never prints a token or a secret).
+    #[command(subcommand)]
+    Cache(CacheCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CacheCommand {
+    /// List cached entries: kind, expiry, tenant, client, scopes or resource, account.
+    List {
+        /// One JSON object per entry, one per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove cached entries: all, or those of a tenant and/or client.
+    Clear {
+        /// Only entries of this tenant (as it was given).
+        #[arg(short, long, value_name = "TENANT")]
+        tenant: Option<String>,
+        /// Only entries of this client ID (or well-known name).
+        #[arg(short = 'c', long, value_name = "GUID")]
+        client_id: Option<String>,
+    },
 }
 
 const DC_EXAMPLES: &str = "\
@@ -207,6 +231,10 @@ pub struct CertAssertionArgs {
 pub struct DeviceCodeArgs {
     #[command(flatten)]
     pub common: TokenArgs,
+
+    /// Which cached account to use when several have signed in (their sign-in name).
+    #[arg(long, value_name = "UPN")]
+    pub login_hint: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -259,9 +287,13 @@ pub struct RefreshArgs {
     #[command(flatten)]
     pub common: TokenArgs,
 
-    /// File holding the refresh token ('-' = stdin).
-    #[arg(long, value_name = "PATH", required = true)]
-    pub refresh_token_file: PathBuf,
+    /// File holding the refresh token ('-' = stdin); default: the cached one.
+    #[arg(long, value_name = "PATH")]
+    pub refresh_token_file: Option<PathBuf>,
+
+    /// Which cached account's refresh token to use (their sign-in name).
+    #[arg(long, value_name = "UPN", conflicts_with = "refresh_token_file")]
+    pub login_hint: Option<String>,
 
     /// Do not write a rotated refresh token back to the file.
     #[arg(long)]
@@ -428,13 +460,19 @@ pub struct TokenArgs {
     #[arg(short, long, value_enum, default_value_t = OutputArg::Token, value_name = "FORM")]
     pub output: OutputArg,
 
-    /// Do not read or write the token cache.
-    #[arg(long)]
+    /// Do not read or write the token cache [env: ENTRA_TOKEN_CACHE_DIR sets its place].
+    #[arg(long, conflicts_with = "force_refresh")]
     pub no_cache: bool,
 
-    /// Do not read the token cache; still store the new token.
+    /// Do not use a cached access token; store the new one (delegated flows may still
+    /// refresh silently with the cached refresh token).
     #[arg(long)]
     pub force_refresh: bool,
+
+    /// Reuse a cached access token only if it has at least this long left (300, 90s, 5m, 1h).
+    #[arg(long, value_name = "DURATION", default_value = "5m",
+          value_parser = super::common::parse_duration)]
+    pub min_validity: u64,
 
     /// Timeout of each HTTP request, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 30,

@@ -2,28 +2,78 @@
 
 use std::time::Duration;
 
+use entra_token::cache::{ScopeKey, fingerprint};
 use entra_token::flow::auth_code::{AuthCode, is_loopback_redirect, parse_pasted};
+use entra_token::flow::refresh::Refresh;
 use entra_token::loopback::Listener;
 use entra_token::{Error, Result, TokenResponse};
 use tokio::io::AsyncBufReadExt;
 
 use super::args::AuthCodeArgs;
-use super::common::{self, TenantRule};
+use super::common::{self, Delegated, TenantRule};
 use super::{credential, progress};
 
 pub fn run(args: &AuthCodeArgs, verbose: bool) -> Result<TokenResponse> {
     let resolved = common::resolve(&args.common, TenantRule::Delegated)?;
-    let credential = credential::resolve_optional(&args.secret, &args.certificate)?;
-    let flow = AuthCode {
-        authority: resolved.authority,
-        client_id: resolved.client_id,
-        target: resolved.target,
-        claims: resolved.claims,
-        prompt: args.prompt.map(|p| p.as_str().to_owned()),
-        login_hint: args.login_hint.clone(),
-        domain_hint: args.domain_hint.clone(),
-        credential,
+    let spec = credential::resolve_optional(&args.secret, &args.certificate)?;
+    let key = ScopeKey::new(
+        &resolved.authority,
+        &resolved.client_id,
+        &spec
+            .as_ref()
+            .map(credential::Spec::fingerprint)
+            .unwrap_or_else(|| fingerprint("public", b"")),
+        &resolved.target,
+        resolved.claims.as_deref(),
+    );
+    // Loaded at most once, and only on a cache miss.
+    let loaded = std::cell::OnceCell::new();
+    let spec = std::cell::Cell::new(spec);
+    let credential = || -> Result<Option<entra_token::credential::ClientCredential>> {
+        if let Some(c) = loaded.get() {
+            return Ok(Clone::clone(c));
+        }
+        let c = spec.take().map(credential::Spec::load).transpose()?;
+        let _ = loaded.set(c.clone());
+        Ok(c)
     };
+    let refresh = |refresh_token| {
+        let flow = Refresh {
+            authority: resolved.authority.clone(),
+            client_id: resolved.client_id.clone(),
+            target: resolved.target.clone(),
+            claims: resolved.claims.clone(),
+            refresh_token,
+            credential: credential()?,
+        };
+        let transport = common::transport(&args.common, verbose)?;
+        common::block_on(flow.request(&transport))?
+    };
+    let interactive = || {
+        let flow = AuthCode {
+            authority: resolved.authority.clone(),
+            client_id: resolved.client_id.clone(),
+            target: resolved.target.clone(),
+            claims: resolved.claims.clone(),
+            prompt: args.prompt.map(|p| p.as_str().to_owned()),
+            login_hint: args.login_hint.clone(),
+            domain_hint: args.domain_hint.clone(),
+            credential: credential()?,
+        };
+        sign_in(args, verbose, &flow)
+    };
+    common::cached_delegated(
+        &args.common,
+        &key,
+        args.login_hint.as_deref(),
+        Delegated {
+            refresh: &refresh,
+            interactive: &interactive,
+        },
+    )
+}
+
+fn sign_in(args: &AuthCodeArgs, verbose: bool, flow: &AuthCode) -> Result<TokenResponse> {
     let redirect = args
         .redirect_uri
         .clone()

@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use base64::Engine;
 use entra_token::authority::{Authority, AuthorityHost, Cloud, Tenant};
+use entra_token::cache::{Cache, ScopeKey};
+use entra_token::response::TokenResponse;
 use entra_token::scope::Target;
 use entra_token::transport::{Transport, TransportOptions};
 use entra_token::{Error, Result, Secret};
@@ -205,9 +207,137 @@ pub fn block_on_interactive<T>(future: impl std::future::Future<Output = Result<
     })
 }
 
+/// The token cache, unless `--no-cache`; `None` (after a warning) when it cannot be used.
+pub fn cache(args: &TokenArgs) -> Option<Cache> {
+    if args.no_cache {
+        return None;
+    }
+    open_cache()
+}
+
+/// The cache directory as configured, opened.
+pub fn open_cache() -> Option<Cache> {
+    let dir = match env::var(env::CACHE_DIR) {
+        Some(d) => std::path::PathBuf::from(d),
+        None => match entra_token::cache::default_dir() {
+            Some(d) => d,
+            None => {
+                report::warn("no cache directory (HOME is not set); going on without a cache");
+                return None;
+            }
+        },
+    };
+    Cache::open(dir, Box::new(report::warn))
+}
+
+/// An app-only token through the cache: read, lock, re-read, then `fetch` and store.
+pub fn cached_app(
+    args: &TokenArgs,
+    key: &ScopeKey,
+    fetch: impl FnOnce() -> Result<TokenResponse>,
+) -> Result<TokenResponse> {
+    let Some(cache) = cache(args) else {
+        return fetch();
+    };
+    let min = Duration::from_secs(args.min_validity);
+    let read = !args.force_refresh;
+    if read && let Some(hit) = cache.app_token(key, min) {
+        return Ok(hit);
+    }
+    let _lock = cache.lock(key);
+    if read && let Some(hit) = cache.app_token(key, min) {
+        return Ok(hit);
+    }
+    let token = fetch()?;
+    cache.store_app(key, &token);
+    Ok(token)
+}
+
+/// What a delegated command does on a cache miss.
+pub struct Delegated<'a> {
+    /// Redeems a refresh token (silently).
+    pub refresh: &'a dyn Fn(Secret) -> Result<TokenResponse>,
+    /// Asks the user.
+    pub interactive: &'a dyn Fn() -> Result<TokenResponse>,
+}
+
+/// A delegated token through the cache: a cached access token, else a silent refresh with
+/// the cached refresh token, else the interactive sign-in; the answer is stored.
+pub fn cached_delegated(
+    args: &TokenArgs,
+    key: &ScopeKey,
+    login_hint: Option<&str>,
+    how: Delegated<'_>,
+) -> Result<TokenResponse> {
+    let Some(cache) = cache(args) else {
+        return (how.interactive)();
+    };
+    let min = Duration::from_secs(args.min_validity);
+    let read = !args.force_refresh;
+    if read && let Some(hit) = cache.delegated_token(key, login_hint, min) {
+        return Ok(hit);
+    }
+    let _lock = cache.lock(key);
+    if read && let Some(hit) = cache.delegated_token(key, login_hint, min) {
+        return Ok(hit);
+    }
+    if let Some((rt, account)) = cache.refresh_token(key, login_hint) {
+        match (how.refresh)(rt) {
+            Ok(token) => {
+                cache.store_delegated(key, &token);
+                return Ok(token);
+            }
+            Err(Error::Refused { entra, .. }) if entra.error == "invalid_grant" => {
+                report::warn(&format!(
+                    "the cached sign-in{} is no longer valid ({}); signing in again",
+                    account
+                        .username
+                        .as_deref()
+                        .map(|u| format!(" of {u}"))
+                        .unwrap_or_default(),
+                    entra.summary()
+                ));
+                cache.forget_refresh_token(key, &account);
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    let token = (how.interactive)()?;
+    if cache.store_delegated(key, &token).is_none() {
+        report::warn("the answer names no account (no id token), so it was not cached");
+    }
+    Ok(token)
+}
+
+/// Parses `--min-validity`: seconds, or a number with s, m or h.
+pub fn parse_duration(text: &str) -> std::result::Result<u64, String> {
+    let t = text.trim();
+    let (num, mult) = match t.char_indices().last() {
+        Some((i, 's')) => (&t[..i], 1),
+        Some((i, 'm')) => (&t[..i], 60),
+        Some((i, 'h')) => (&t[..i], 3600),
+        _ => (t, 1),
+    };
+    num.trim()
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .ok_or_else(|| format!("'{text}' is not a duration such as 300, 90s, 5m or 1h"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_take_seconds_minutes_and_hours() {
+        assert_eq!(parse_duration("300"), Ok(300));
+        assert_eq!(parse_duration("90s"), Ok(90));
+        assert_eq!(parse_duration("5m"), Ok(300));
+        assert_eq!(parse_duration("1h"), Ok(3600));
+        assert!(parse_duration("5 minutes").is_err());
+        assert!(parse_duration("-1").is_err());
+    }
 
     #[test]
     fn claims_accept_json_and_base64_json() {

@@ -1,25 +1,57 @@
 //! `entra-token device-code`.
 
-use entra_token::flow::device_code::DeviceCode;
+use entra_token::cache::{ScopeKey, fingerprint};
+use entra_token::flow::device_code::{DeviceCode, DeviceCodeUi};
+use entra_token::flow::refresh::Refresh;
 use entra_token::{Result, TokenResponse};
 
 use super::args::DeviceCodeArgs;
-use super::common::{self, TenantRule};
+use super::common::{self, Delegated, TenantRule};
 use super::progress::DeviceCodePrompt;
 
 pub fn run(args: &DeviceCodeArgs, verbose: bool) -> Result<TokenResponse> {
     let resolved = common::resolve(&args.common, TenantRule::Delegated)?;
-    let flow = DeviceCode {
-        authority: resolved.authority,
-        client_id: resolved.client_id,
-        target: resolved.target,
-        claims: resolved.claims,
+    let key = ScopeKey::new(
+        &resolved.authority,
+        &resolved.client_id,
+        &fingerprint("public", b""),
+        &resolved.target,
+        resolved.claims.as_deref(),
+    );
+    let refresh = |refresh_token| {
+        let flow = Refresh {
+            authority: resolved.authority.clone(),
+            client_id: resolved.client_id.clone(),
+            target: resolved.target.clone(),
+            claims: resolved.claims.clone(),
+            refresh_token,
+            credential: None,
+        };
+        let transport = common::transport(&args.common, verbose)?;
+        common::block_on(flow.request(&transport))?
     };
-    let transport = common::transport(&args.common, verbose)?;
-    let ui = DeviceCodePrompt::new();
-    let result = common::block_on_interactive(flow.run(&transport, &ui));
-    if result.is_err() {
-        entra_token::flow::device_code::DeviceCodeUi::done(&ui);
-    }
-    result
+    let interactive = || {
+        let flow = DeviceCode {
+            authority: resolved.authority.clone(),
+            client_id: resolved.client_id.clone(),
+            target: resolved.target.clone(),
+            claims: resolved.claims.clone(),
+        };
+        let transport = common::transport(&args.common, verbose)?;
+        let ui = DeviceCodePrompt::new();
+        let result = common::block_on_interactive(flow.run(&transport, &ui));
+        if result.is_err() {
+            ui.done();
+        }
+        result
+    };
+    common::cached_delegated(
+        &args.common,
+        &key,
+        args.login_hint.as_deref(),
+        Delegated {
+            refresh: &refresh,
+            interactive: &interactive,
+        },
+    )
 }

@@ -2,6 +2,7 @@
 
 pub mod args;
 mod auth_code;
+mod cache;
 mod cert_assertion;
 mod client_credentials;
 mod common;
@@ -51,6 +52,7 @@ fn run(cli: &Cli) -> entra_token::Result<Vec<u8>> {
             let token = client_credentials::run(args, cli.verbose)?;
             render(&token, args.common.output)
         }
+        Command::Cache(cmd) => cache::run(cmd),
         Command::DeviceCode(args) => {
             render(&device_code::run(args, cli.verbose)?, args.common.output)
         }

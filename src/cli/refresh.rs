@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::path::Path;
 
+use entra_token::cache::{ScopeKey, fingerprint};
 use entra_token::flow::refresh::Refresh;
 use entra_token::{Error, Result, Secret, TokenResponse};
 
@@ -12,8 +13,50 @@ use super::{credential, report};
 
 pub fn run(args: &RefreshArgs, verbose: bool) -> Result<TokenResponse> {
     let resolved = common::resolve(&args.common, TenantRule::Delegated)?;
-    let credential = credential::resolve_optional(&args.secret, &args.certificate)?;
-    let path = args.refresh_token_file.as_path();
+    let spec = credential::resolve_optional(&args.secret, &args.certificate)?;
+    let key = ScopeKey::new(
+        &resolved.authority,
+        &resolved.client_id,
+        &spec
+            .as_ref()
+            .map(credential::Spec::fingerprint)
+            .unwrap_or_else(|| fingerprint("public", b"")),
+        &resolved.target,
+        resolved.claims.as_deref(),
+    );
+    let credential = spec.map(credential::Spec::load).transpose()?;
+    let flow = |refresh_token: Secret| Refresh {
+        authority: resolved.authority.clone(),
+        client_id: resolved.client_id.clone(),
+        target: resolved.target.clone(),
+        claims: resolved.claims.clone(),
+        refresh_token,
+        credential: credential.clone(),
+    };
+
+    let Some(path) = args.refresh_token_file.as_deref() else {
+        // The cached refresh token of this client (and account).
+        let cache = common::cache(&args.common).ok_or_else(|| {
+            Error::usage("no refresh token: pass --refresh-token-file PATH (the cache is off)")
+        })?;
+        let _lock = cache.lock(&key);
+        let Some((refresh_token, _)) = cache.refresh_token(&key, args.login_hint.as_deref()) else {
+            return Err(Error::usage(format!(
+                "no cached refresh token for client {} in {}{}: sign in with `entra-token device-code` or `entra-token auth-code` first, or pass --refresh-token-file",
+                resolved.client_id,
+                resolved.authority.tenant.as_str(),
+                args.login_hint
+                    .as_deref()
+                    .map(|h| format!(" for {h}"))
+                    .unwrap_or_default()
+            )));
+        };
+        let transport = common::transport(&args.common, verbose)?;
+        let token = common::block_on(flow(refresh_token).request(&transport))??;
+        cache.store_delegated(&key, &token);
+        return Ok(token);
+    };
+
     let raw = common::read_secret_file(path, "--refresh-token-file")?;
     let refresh_token = Secret::new(raw.expose().trim());
     if refresh_token.is_empty() {
@@ -22,16 +65,8 @@ pub fn run(args: &RefreshArgs, verbose: bool) -> Result<TokenResponse> {
             shown(path)
         )));
     }
-    let flow = Refresh {
-        authority: resolved.authority,
-        client_id: resolved.client_id,
-        target: resolved.target,
-        claims: resolved.claims,
-        refresh_token: refresh_token.clone(),
-        credential,
-    };
     let transport = common::transport(&args.common, verbose)?;
-    let token = common::block_on(flow.request(&transport))??;
+    let token = common::block_on(flow(refresh_token.clone()).request(&transport))??;
     if let Some(new) = token
         .refresh_token
         .as_ref()

@@ -63,6 +63,11 @@ pub fn warn(message: &str) {
     eprintln!("entra-token: warning: {message}");
 }
 
+/// Prints an informational line.
+pub fn note(message: &str) {
+    eprintln!("entra-token: {message}");
+}
+
 /// Prints a verbose (`-v`) line; callers pass redacted text only.
 pub fn verbose(line: &str) {
     eprintln!("{line}");

@@ -184,6 +184,7 @@ fn paste_back_accepts_the_final_url_or_the_bare_code() {
     for bare in [false, true] {
         let mut live = Live::spawn(sb.delegated(&fake, "auth-code").args([
             "--no-browser",
+            "--no-cache",
             "--redirect-uri",
             "https://login.microsoftonline.com/common/oauth2/nativeclient",
         ]));

@@ -21,6 +21,7 @@ fn sha1_x5t() -> String {
 fn with_cert(sb: &Sandbox, fake: &FakeEntra, file: &str) -> assert_cmd::Command {
     let mut c = sb.client_credentials(fake);
     c.env_remove("AZURE_CLIENT_SECRET")
+        .arg("--no-cache")
         .arg("--certificate")
         .arg(cert_fixture(file));
     c

@@ -177,11 +177,15 @@ fn v2_json_has_computed_expires_on() {
 fn bearer_and_header_forms() {
     let fake = FakeEntra::start();
     let sb = Sandbox::new();
-    let r = run(sb.client_credentials(&fake).args(["-o", "bearer"]));
+    let r = run(sb
+        .client_credentials(&fake)
+        .args(["-o", "bearer", "--no-cache"]));
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.starts_with("Bearer ey") && r.stdout.ends_with('\n'));
     assert_eq!(r.stdout.lines().count(), 1);
-    let r = run(sb.client_credentials(&fake).args(["--output", "header"]));
+    let r = run(sb
+        .client_credentials(&fake)
+        .args(["--output", "header", "--no-cache"]));
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.starts_with("Authorization: Bearer ey"));
     assert_eq!(fake.requests().len(), 2);
@@ -195,7 +199,9 @@ fn claims_challenge_is_passed_through_and_base64_is_decoded() {
     use base64::Engine;
     let b64 = base64::engine::general_purpose::STANDARD.encode(claims);
     for given in [claims.to_owned(), b64] {
-        let r = run(sb.client_credentials(&fake).args(["--claims", &given]));
+        let r = run(sb
+            .client_credentials(&fake)
+            .args(["--claims", &given, "--no-cache"]));
         assert_eq!(r.code, 0, "{}", r.stderr);
     }
     let reqs = fake.requests();

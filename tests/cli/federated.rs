@@ -4,7 +4,7 @@ use crate::support::*;
 
 fn federated(sb: &Sandbox, fake: &FakeEntra) -> assert_cmd::Command {
     let mut c = sb.client_credentials(fake);
-    c.env_remove("AZURE_CLIENT_SECRET");
+    c.env_remove("AZURE_CLIENT_SECRET").arg("--no-cache");
     c
 }
 

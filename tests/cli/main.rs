@@ -5,6 +5,7 @@
 mod support;
 
 mod auth_code;
+mod cache;
 mod certificate;
 mod client_credentials;
 mod device_code;

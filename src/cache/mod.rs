@@ -1,0 +1,514 @@
+//! The token cache: one JSON file per entry in a per-user directory (0700), files 0600,
+//! written by temp file + rename, read-lock-re-read around every request so that
+//! concurrent invocations for one key make one request. A corrupt or foreign entry is
+//! ignored with a warning and replaced; a cache that cannot be used degrades to none.
+
+pub mod key;
+
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::clock::unix_now;
+use crate::response::TokenResponse;
+use crate::secret::Secret;
+
+pub use key::{ScopeKey, fingerprint};
+
+/// The entry format; entries of another version are ignored (and replaced).
+pub const FORMAT_VERSION: u32 = 1;
+
+/// How long to wait for another process holding a key's lock before going ahead anyway.
+pub const LOCK_WAIT: Duration = Duration::from_secs(60);
+
+/// Where warnings go (the binary prints them on stderr).
+pub type Warn = Box<dyn Fn(&str)>;
+
+/// The account a delegated token belongs to, from the id token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    /// Object ID.
+    pub oid: String,
+    /// Tenant ID.
+    pub tid: String,
+    /// Sign-in name, when known.
+    #[serde(default)]
+    pub username: Option<String>,
+}
+
+impl Account {
+    /// Reads the account from an id token (or, failing that, an access token) without
+    /// verifying it: the token came straight from the token endpoint over TLS.
+    pub fn from_tokens(token: &TokenResponse) -> Option<Self> {
+        let from = |jwt: &str| -> Option<Self> {
+            let claims = crate::jwt::claims(jwt).ok()?;
+            let s = |k: &str| claims.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+            Some(Self {
+                oid: s("oid").or_else(|| s("sub"))?,
+                tid: s("tid").unwrap_or_default(),
+                username: s("preferred_username")
+                    .or_else(|| s("upn"))
+                    .or_else(|| s("unique_name")),
+            })
+        };
+        token
+            .id_token
+            .as_ref()
+            .and_then(|t| from(t.expose()))
+            .or_else(|| from(token.access_token.expose()))
+    }
+
+    fn hash(&self) -> String {
+        key::short_hash(&format!("{}.{}", self.oid, self.tid))
+    }
+
+    /// True when `hint` (a sign-in name) names this account.
+    pub fn matches(&self, hint: &str) -> bool {
+        self.username
+            .as_deref()
+            .is_some_and(|u| u.eq_ignore_ascii_case(hint))
+    }
+}
+
+/// What kind of entry a file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// An app-only access token.
+    App,
+    /// A delegated access token.
+    Delegated,
+    /// A refresh token.
+    Refresh,
+}
+
+/// One cache file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Entry {
+    /// Format version.
+    pub version: u32,
+    /// Kind of entry.
+    pub kind: Kind,
+    /// What it was requested with.
+    pub key: ScopeKey,
+    /// The account, for delegated entries.
+    #[serde(default)]
+    pub account: Option<Account>,
+    /// Token type.
+    #[serde(default)]
+    pub token_type: Option<String>,
+    /// The access token (absent in refresh entries).
+    #[serde(default)]
+    pub access_token: Option<String>,
+    /// Unix seconds.
+    #[serde(default)]
+    pub expires_on: u64,
+    /// As Entra sent it.
+    #[serde(default)]
+    pub ext_expires_in: Option<u64>,
+    /// Granted scopes.
+    #[serde(default)]
+    pub scope: Option<String>,
+    /// Resource (v1).
+    #[serde(default)]
+    pub resource: Option<String>,
+    /// ID token.
+    #[serde(default)]
+    pub id_token: Option<String>,
+    /// Refresh token (refresh entries).
+    #[serde(default)]
+    pub refresh_token: Option<String>,
+    /// When the entry was written, Unix seconds.
+    #[serde(default)]
+    pub written_at: u64,
+}
+
+impl Entry {
+    /// The cached access token as a response: `expires_on` unchanged, `expires_in` the
+    /// time left.
+    pub fn token(&self, now: u64) -> Option<TokenResponse> {
+        Some(TokenResponse {
+            token_type: self.token_type.clone().unwrap_or_else(|| "Bearer".into()),
+            access_token: Secret::new(self.access_token.clone()?),
+            expires_in: self.expires_on.saturating_sub(now),
+            expires_on: self.expires_on,
+            ext_expires_in: self.ext_expires_in,
+            scope: self.scope.clone(),
+            resource: self.resource.clone(),
+            refresh_token: None,
+            id_token: self.id_token.clone().map(Secret::new),
+        })
+    }
+
+    fn valid_for(&self, min_validity: Duration, now: u64) -> bool {
+        self.access_token.is_some() && self.expires_on >= now + min_validity.as_secs()
+    }
+}
+
+/// An open cache directory.
+pub struct Cache {
+    dir: PathBuf,
+    warn: Warn,
+    /// Entries already warned about: one warning per entry and run.
+    warned: std::cell::RefCell<std::collections::HashSet<PathBuf>>,
+}
+
+/// A held per-key lock; released on drop.
+pub struct Lock {
+    file: Option<File>,
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        if let Some(f) = self.file.take() {
+            let _ = f.unlock();
+        }
+    }
+}
+
+impl Cache {
+    /// Opens (creating with mode 0700) the cache directory. `None`, after a warning, when
+    /// it cannot be used: the caller goes on without a cache.
+    pub fn open(dir: PathBuf, warn: Warn) -> Option<Self> {
+        if let Err(e) = create_private_dir(&dir) {
+            warn(&format!(
+                "cannot use the token cache at {}: {e}; going on without it",
+                dir.display()
+            ));
+            return None;
+        }
+        Some(Self {
+            dir,
+            warn,
+            warned: Default::default(),
+        })
+    }
+
+    /// The directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn at_path(&self, key: &ScopeKey, account: Option<&Account>) -> PathBuf {
+        let who = account.map(Account::hash).unwrap_or_else(|| "app".into());
+        self.dir.join(format!("at-{}-{who}.json", key.hash()))
+    }
+
+    fn rt_path(&self, key: &ScopeKey, account: &Account) -> PathBuf {
+        self.dir
+            .join(format!("rt-{}-{}.json", key.client_hash(), account.hash()))
+    }
+
+    /// Takes the per-key lock, waiting at most [`LOCK_WAIT`]; after that, or if locking
+    /// fails, goes on unlocked.
+    pub fn lock(&self, key: &ScopeKey) -> Lock {
+        let path = self.dir.join(format!("at-{}.lock", key.hash()));
+        let file = match fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+        {
+            Ok(f) => f,
+            Err(e) => {
+                (self.warn)(&format!("cannot lock {}: {e}", path.display()));
+                return Lock { file: None };
+            }
+        };
+        set_private(&path);
+        let started = Instant::now();
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Lock { file: Some(file) },
+                Err(fs::TryLockError::WouldBlock) if started.elapsed() < LOCK_WAIT => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(fs::TryLockError::WouldBlock) => {
+                    (self.warn)(
+                        "another entra-token holds the cache lock for over a minute; going on without it",
+                    );
+                    return Lock { file: None };
+                }
+                Err(fs::TryLockError::Error(e)) => {
+                    (self.warn)(&format!("cannot lock {}: {e}", path.display()));
+                    return Lock { file: None };
+                }
+            }
+        }
+    }
+
+    fn warn_once(&self, path: &Path, message: &str) {
+        if self.warned.borrow_mut().insert(path.to_path_buf()) {
+            (self.warn)(message);
+        }
+    }
+
+    fn read(&self, path: &Path) -> Option<Entry> {
+        let bytes = match fs::read(path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+            Err(e) => {
+                self.warn_once(
+                    path,
+                    &format!("ignoring unreadable cache entry {}: {e}", path.display()),
+                );
+                return None;
+            }
+        };
+        match serde_json::from_slice::<Entry>(&bytes) {
+            Ok(entry) if entry.version == FORMAT_VERSION => Some(entry),
+            Ok(entry) => {
+                self.warn_once(path, &format!(
+                    "ignoring cache entry {} of format version {} (this entra-token writes {FORMAT_VERSION}); it will be replaced",
+                    path.display(),
+                    entry.version
+                ));
+                None
+            }
+            Err(_) => {
+                self.warn_once(
+                    path,
+                    &format!(
+                        "ignoring corrupt cache entry {}; it will be replaced",
+                        path.display()
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    fn write(&self, path: &Path, entry: &Entry) {
+        let result = (|| -> std::io::Result<()> {
+            let json = serde_json::to_vec(entry).map_err(std::io::Error::other)?;
+            let mut tmp = tempfile::Builder::new()
+                .prefix(".tmp-")
+                .tempfile_in(&self.dir)?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                tmp.as_file()
+                    .set_permissions(fs::Permissions::from_mode(0o600))?;
+            }
+            tmp.write_all(&json)?;
+            tmp.as_file().sync_all()?;
+            tmp.persist(path).map_err(|e| e.error)?;
+            Ok(())
+        })();
+        if let Err(e) = result {
+            (self.warn)(&format!(
+                "cannot write the token cache entry {}: {e}",
+                path.display()
+            ));
+        }
+    }
+
+    fn entries_with_prefix(&self, prefix: &str) -> Vec<(PathBuf, Entry)> {
+        let Ok(dir) = fs::read_dir(&self.dir) else {
+            return Vec::new();
+        };
+        let mut out: Vec<(PathBuf, Entry)> = dir
+            .flatten()
+            .filter(|e| {
+                let name = e.file_name();
+                let name = name.to_string_lossy();
+                name.starts_with(prefix) && name.ends_with(".json")
+            })
+            .filter_map(|e| {
+                let p = e.path();
+                self.read(&p).map(|entry| (p, entry))
+            })
+            .collect();
+        out.sort_by_key(|(_, e)| std::cmp::Reverse(e.written_at));
+        out
+    }
+
+    /// An app-only access token with at least `min_validity` left.
+    pub fn app_token(&self, key: &ScopeKey, min_validity: Duration) -> Option<TokenResponse> {
+        let now = unix_now();
+        self.read(&self.at_path(key, None))
+            .filter(|e| e.key == *key && e.valid_for(min_validity, now))
+            .and_then(|e| e.token(now))
+    }
+
+    /// Stores an app-only access token.
+    pub fn store_app(&self, key: &ScopeKey, token: &TokenResponse) {
+        let entry = entry_from(Kind::App, key, None, token);
+        self.write(&self.at_path(key, None), &entry);
+    }
+
+    /// A delegated access token with at least `min_validity` left, for the account that
+    /// `login_hint` names (any account without a hint; the most recent first).
+    pub fn delegated_token(
+        &self,
+        key: &ScopeKey,
+        login_hint: Option<&str>,
+        min_validity: Duration,
+    ) -> Option<TokenResponse> {
+        let now = unix_now();
+        self.entries_with_prefix(&format!("at-{}-", key.hash()))
+            .into_iter()
+            .map(|(_, e)| e)
+            .filter(|e| e.kind == Kind::Delegated && e.key == *key)
+            .filter(|e| hint_ok(e.account.as_ref(), login_hint))
+            .find(|e| e.valid_for(min_validity, now))
+            .and_then(|e| e.token(now))
+    }
+
+    /// The most recent refresh token for this client (any scope) and hinted account.
+    pub fn refresh_token(
+        &self,
+        key: &ScopeKey,
+        login_hint: Option<&str>,
+    ) -> Option<(Secret, Account)> {
+        self.entries_with_prefix(&format!("rt-{}-", key.client_hash()))
+            .into_iter()
+            .map(|(_, e)| e)
+            .filter(|e| e.kind == Kind::Refresh && e.key.client_hash() == key.client_hash())
+            .filter(|e| hint_ok(e.account.as_ref(), login_hint))
+            .find_map(|e| Some((Secret::new(e.refresh_token.clone()?), e.account.clone()?)))
+    }
+
+    /// Stores a delegated answer: the access token under its scope key and account, and
+    /// the refresh token (if any) under the client and account.
+    pub fn store_delegated(&self, key: &ScopeKey, token: &TokenResponse) -> Option<Account> {
+        let account = Account::from_tokens(token)?;
+        let entry = entry_from(Kind::Delegated, key, Some(&account), token);
+        self.write(&self.at_path(key, Some(&account)), &entry);
+        if let Some(rt) = &token.refresh_token {
+            let mut refresh = entry_from(Kind::Refresh, key, Some(&account), token);
+            refresh.access_token = None;
+            refresh.id_token = None;
+            refresh.refresh_token = Some(rt.expose().to_owned());
+            self.write(&self.rt_path(key, &account), &refresh);
+        }
+        Some(account)
+    }
+
+    /// Forgets a refresh token Entra refused.
+    pub fn forget_refresh_token(&self, key: &ScopeKey, account: &Account) {
+        let _ = fs::remove_file(self.rt_path(key, account));
+    }
+
+    /// Every readable entry (for `cache list`), newest first.
+    pub fn list(&self) -> Vec<Entry> {
+        let mut all = self.entries_with_prefix("at-");
+        all.extend(self.entries_with_prefix("rt-"));
+        all.into_iter().map(|(_, e)| e).collect()
+    }
+
+    /// Deletes entries: all of them (with lock and unreadable files) when `filter` is
+    /// `None`, else those whose tenant and client match the given ones. Returns how many
+    /// entries went.
+    pub fn clear(&self, filter: Option<&ClearFilter>) -> usize {
+        let Ok(dir) = fs::read_dir(&self.dir) else {
+            return 0;
+        };
+        let mut removed = 0;
+        for e in dir.flatten() {
+            let path = e.path();
+            let name = e.file_name().to_string_lossy().into_owned();
+            let is_entry = name.ends_with(".json");
+            let gone = match filter {
+                None => is_entry || name.ends_with(".lock") || name.starts_with(".tmp-"),
+                Some(f) => {
+                    is_entry
+                        && fs::read(&path)
+                            .ok()
+                            .and_then(|b| serde_json::from_slice::<Entry>(&b).ok())
+                            .is_some_and(|entry| f.matches(&entry))
+                }
+            };
+            if gone && fs::remove_file(&path).is_ok() && is_entry {
+                removed += 1;
+            }
+        }
+        removed
+    }
+}
+
+/// Which entries `cache clear` removes.
+#[derive(Debug, Clone, Default)]
+pub struct ClearFilter {
+    /// Only this tenant (as given when the token was requested).
+    pub tenant: Option<String>,
+    /// Only this client ID.
+    pub client_id: Option<String>,
+}
+
+impl ClearFilter {
+    fn matches(&self, e: &Entry) -> bool {
+        self.tenant
+            .as_ref()
+            .is_none_or(|t| t.eq_ignore_ascii_case(&e.key.tenant))
+            && self
+                .client_id
+                .as_ref()
+                .is_none_or(|c| c.eq_ignore_ascii_case(&e.key.client_id))
+    }
+}
+
+fn hint_ok(account: Option<&Account>, hint: Option<&str>) -> bool {
+    match hint {
+        None => true,
+        Some(h) => account.is_some_and(|a| a.matches(h)),
+    }
+}
+
+fn entry_from(kind: Kind, key: &ScopeKey, account: Option<&Account>, t: &TokenResponse) -> Entry {
+    Entry {
+        version: FORMAT_VERSION,
+        kind,
+        key: key.clone(),
+        account: account.cloned(),
+        token_type: Some(t.token_type.clone()),
+        access_token: Some(t.access_token.expose().to_owned()),
+        expires_on: t.expires_on,
+        ext_expires_in: t.ext_expires_in,
+        scope: t.scope.clone(),
+        resource: t.resource.clone(),
+        id_token: t.id_token.as_ref().map(|s| s.expose().to_owned()),
+        refresh_token: None,
+        written_at: unix_now(),
+    }
+}
+
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
+        let meta = fs::metadata(dir)?;
+        if meta.permissions().mode() & 0o077 != 0 {
+            fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
+        }
+    }
+    #[cfg(not(unix))]
+    fs::create_dir_all(dir)?;
+    if !fs::metadata(dir)?.is_dir() {
+        return Err(std::io::Error::other("not a directory"));
+    }
+    Ok(())
+}
+
+fn set_private(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = fs::set_permissions(path, fs::Permissions::from_mode(0o600));
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
+/// The default cache directory: `$XDG_CACHE_HOME/entra-token` on Linux, the platform's
+/// cache directory elsewhere (`~/Library/Caches`, `%LOCALAPPDATA%`).
+pub fn default_dir() -> Option<PathBuf> {
+    dirs::cache_dir().map(|d| d.join("entra-token"))
+}
