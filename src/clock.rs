@@ -9,3 +9,76 @@ pub fn unix_now() -> u64 {
         .map(|d| d.as_secs())
         .unwrap_or(0)
 }
+
+/// "15m", "1h 30m", "45s", "2d 3h".
+pub fn human(d: std::time::Duration) -> String {
+    let s = d.as_secs();
+    let (days, h, m, sec) = (s / 86_400, (s % 86_400) / 3600, (s % 3600) / 60, s % 60);
+    match (days, h, m, sec) {
+        (0, 0, 0, sec) => format!("{sec}s"),
+        (0, 0, m, 0) => format!("{m}m"),
+        (0, 0, m, sec) => format!("{m}m {sec}s"),
+        (0, h, 0, _) => format!("{h}h"),
+        (0, h, m, _) => format!("{h}h {m}m"),
+        (d, 0, _, _) => format!("{d}d"),
+        (d, h, _, _) => format!("{d}d {h}h"),
+    }
+}
+
+/// `YYYY-MM-DD HH:MM:SS` in UTC (proleptic Gregorian calendar).
+pub fn format_utc(unix: i64) -> String {
+    let days = unix.div_euclid(86_400);
+    let secs = unix.rem_euclid(86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        secs / 3600,
+        (secs % 3600) / 60,
+        secs % 60
+    )
+}
+
+/// "in 47m" or "3h ago" for a moment relative to `now`.
+pub fn relative(at: i64, now: i64) -> String {
+    let d = std::time::Duration::from_secs(at.abs_diff(now));
+    if at >= now {
+        format!("in {}", human(d))
+    } else {
+        format!("{} ago", human(d))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn utc_dates_are_right_around_epochs_and_leap_days() {
+        assert_eq!(format_utc(0), "1970-01-01 00:00:00");
+        assert_eq!(format_utc(978_307_200), "2001-01-01 00:00:00");
+        assert_eq!(format_utc(951_782_400), "2000-02-29 00:00:00");
+        assert_eq!(format_utc(1_700_000_000), "2023-11-14 22:13:20");
+        assert_eq!(format_utc(-1), "1969-12-31 23:59:59");
+    }
+
+    #[test]
+    fn human_and_relative_durations() {
+        assert_eq!(human(Duration::from_secs(900)), "15m");
+        assert_eq!(human(Duration::from_secs(45)), "45s");
+        assert_eq!(human(Duration::from_secs(125)), "2m 5s");
+        assert_eq!(human(Duration::from_secs(5400)), "1h 30m");
+        assert_eq!(human(Duration::from_secs(90_000)), "1d 1h");
+        assert_eq!(relative(1000 + 47 * 60, 1000), "in 47m");
+        assert_eq!(relative(1000, 1000 + 3 * 3600), "3h ago");
+    }
+}

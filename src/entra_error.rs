@@ -290,6 +290,17 @@ mod tests {
     }
 
     #[test]
+    fn every_hint_is_explained_in_troubleshooting_md() {
+        let doc = include_str!("../TROUBLESHOOTING.md");
+        for (code, _) in HINTS {
+            assert!(
+                doc.contains(&format!("| AADSTS{code} |")),
+                "AADSTS{code} is not in TROUBLESHOOTING.md"
+            );
+        }
+    }
+
+    #[test]
     fn every_hint_code_is_unique() {
         let mut codes: Vec<u64> = HINTS.iter().map(|(c, _)| *c).collect();
         codes.sort_unstable();

@@ -100,3 +100,117 @@ mod tests {
         );
     }
 }
+
+/// One line of `decode`'s summary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SummaryLine {
+    /// What it is ("audience", "expires").
+    pub label: &'static str,
+    /// Its value, ready to print.
+    pub value: String,
+}
+
+/// The claims that answer "why does the API say 401": audience, issuer, tenant, app,
+/// scopes or roles, user, issued and expiry (relative to `now`).
+pub fn summary(claims: &Map<String, Value>, now: i64) -> Vec<SummaryLine> {
+    let text = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        Value::Array(a) => a
+            .iter()
+            .map(|x| {
+                x.as_str()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| x.to_string())
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
+        other => other.to_string(),
+    };
+    let get = |names: &[&str]| names.iter().find_map(|n| claims.get(*n)).map(text);
+    let mut out = Vec::new();
+    let mut push = |label, value: Option<String>| {
+        if let Some(value) = value.filter(|v| !v.is_empty()) {
+            out.push(SummaryLine { label, value });
+        }
+    };
+    push("audience", get(&["aud"]));
+    push("issuer", get(&["iss"]));
+    push("tenant", get(&["tid"]));
+    push(
+        "app",
+        get(&["appid", "azp"]).map(|id| match get(&["app_displayname"]) {
+            Some(name) => format!("{id} ({name})"),
+            None => id,
+        }),
+    );
+    push("scopes", get(&["scp"]));
+    push("roles", get(&["roles"]));
+    push(
+        "user",
+        get(&["upn", "preferred_username", "unique_name", "email"]),
+    );
+    let time = |name: &str| claims.get(name).and_then(Value::as_i64);
+    push(
+        "issued",
+        time("iat").map(|t| {
+            format!(
+                "{} UTC ({})",
+                crate::clock::format_utc(t),
+                crate::clock::relative(t, now)
+            )
+        }),
+    );
+    push(
+        "not before",
+        time("nbf").filter(|t| *t > now).map(|t| {
+            format!(
+                "{} UTC (valid {})",
+                crate::clock::format_utc(t),
+                crate::clock::relative(t, now)
+            )
+        }),
+    );
+    push(
+        "expires",
+        time("exp").map(|t| {
+            let when = if t >= now {
+                format!("expires {}", crate::clock::relative(t, now))
+            } else {
+                format!("expired {}", crate::clock::relative(t, now))
+            };
+            format!("{} UTC ({when})", crate::clock::format_utc(t))
+        }),
+    );
+    out
+}
+
+#[cfg(test)]
+mod summary_tests {
+    use super::*;
+
+    #[test]
+    fn summary_names_what_explains_a_401() {
+        let claims: Map<String, Value> = serde_json::from_str(
+            r#"{"aud":"https://graph.microsoft.com","iss":"https://sts.windows.net/t/","tid":"t","appid":"a","app_displayname":"My App","roles":["A","B"],"iat":1000,"exp":3820}"#,
+        )
+        .unwrap();
+        let lines: Vec<(&str, String)> = summary(&claims, 1000)
+            .into_iter()
+            .map(|l| (l.label, l.value))
+            .collect();
+        assert_eq!(
+            lines,
+            vec![
+                ("audience", "https://graph.microsoft.com".into()),
+                ("issuer", "https://sts.windows.net/t/".into()),
+                ("tenant", "t".into()),
+                ("app", "a (My App)".into()),
+                ("roles", "A B".into()),
+                ("issued", "1970-01-01 00:16:40 UTC (in 0s)".into()),
+                ("expires", "1970-01-01 01:03:40 UTC (expires in 47m)".into()),
+            ]
+        );
+        let expired = summary(&claims, 3820 + 3 * 3600);
+        assert!(expired.last().unwrap().value.ends_with("(expired 3h ago)"));
+    }
+}

@@ -119,9 +119,85 @@ pub enum Command {
     #[command(after_long_help = RF_EXAMPLES)]
     Refresh(RefreshArgs),
 
+    /// Show a JWT's header, claims and a summary; no network, no signature check.
+    ///
+    /// Answers "why does the API say 401": wrong audience, missing roles or scopes, an
+    /// expired token. The token comes from the argument, or stdin when it is '-' or
+    /// absent; a leading "Bearer " or "Authorization: Bearer " is ignored. The signature
+    /// is NOT verified.
+    #[command(after_long_help = DECODE_EXAMPLES)]
+    Decode(DecodeArgs),
+
     /// Inspect or empty the token cache (never prints a token or a secret).
-    #[command(subcommand)]
+    #[command(subcommand, after_long_help = CACHE_EXAMPLES)]
     Cache(CacheCommand),
+
+    /// Print a shell completion script: bash, zsh, fish, powershell, elvish.
+    #[command(after_long_help = COMPLETIONS_EXAMPLES)]
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+
+    /// Write man pages (roff) generated from these definitions; for packagers.
+    #[command(hide = true)]
+    Man {
+        /// Write entra-token.1 and one page per command into DIR instead of printing
+        /// entra-token.1 on stdout.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+}
+
+const DECODE_EXAMPLES: &str = "\
+EXAMPLES:
+  Why does Graph say 401? Look at aud, roles/scp and exp:
+    entra-token client-credentials | entra-token decode
+
+  One claim, raw, for scripts:
+    entra-token client-credentials | entra-token decode --claim roles
+    [ \"$(entra-token decode --claim aud < token.txt)\" = https://graph.microsoft.com ]
+
+  PowerShell:
+    entra-token device-code -c graph-powershell | entra-token decode --claim scp";
+
+const CACHE_EXAMPLES: &str = "\
+EXAMPLES:
+  entra-token cache list
+  entra-token cache list --json | jq -r 'select(.kind==\"app\") | .target'
+  entra-token cache clear --client-id $APP
+  entra-token cache clear";
+
+const COMPLETIONS_EXAMPLES: &str = "\
+EXAMPLES:
+  bash:        entra-token completions bash > ~/.local/share/bash-completion/completions/entra-token
+  zsh:         entra-token completions zsh > \"${fpath[1]}/_entra-token\"
+  fish:        entra-token completions fish > ~/.config/fish/completions/entra-token.fish
+  PowerShell:  entra-token completions powershell | Out-String | Invoke-Expression
+  elvish:      entra-token completions elvish >> ~/.config/elvish/rc.elv";
+
+#[derive(Debug, Args)]
+pub struct DecodeArgs {
+    /// The token; '-' or nothing reads it from stdin (keeps it out of `ps`).
+    #[arg(value_name = "TOKEN")]
+    pub token: Option<String>,
+
+    /// Print only this claim: strings raw, anything else as JSON.
+    #[arg(long, value_name = "NAME", conflicts_with = "output")]
+    pub claim: Option<String>,
+
+    /// text: header, payload and summary; json: one object with all three.
+    #[arg(short, long, value_enum, default_value_t = DecodeOutput::Text, value_name = "FORM")]
+    pub output: DecodeOutput,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DecodeOutput {
+    /// Pretty JSON of header and payload, then a summary.
+    Text,
+    /// One JSON object: header, payload, summary, signature_verified (always false).
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -460,7 +536,11 @@ pub struct TokenArgs {
     #[arg(short, long, value_enum, default_value_t = OutputArg::Token, value_name = "FORM")]
     pub output: OutputArg,
 
-    /// Do not read or write the token cache [env: ENTRA_TOKEN_CACHE_DIR sets its place].
+    /// With -o github-env: the variable later steps read the token from.
+    #[arg(long, value_name = "NAME", default_value = "ENTRA_ACCESS_TOKEN")]
+    pub env_name: String,
+
+    /// Do not read or write the token cache (kept in ENTRA_TOKEN_CACHE_DIR or ~/.cache).
     #[arg(long, conflicts_with = "force_refresh")]
     pub no_cache: bool,
 
@@ -508,6 +588,12 @@ pub enum OutputArg {
     Header,
     /// One JSON object with everything Entra returned.
     Json,
+    /// The shape of `az account get-access-token -o json`.
+    #[value(name = "az-json")]
+    AzJson,
+    /// GitHub Actions: mask the token and append NAME=token to $GITHUB_ENV (--env-name).
+    #[value(name = "github-env")]
+    GithubEnv,
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ mod cert_assertion;
 mod client_credentials;
 mod common;
 mod credential;
+mod decode;
 mod device_code;
 mod env;
 pub mod output;
@@ -16,7 +17,7 @@ pub mod report;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use entra_token::Error;
 
 use args::{Cli, Command};
@@ -47,30 +48,65 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: &Cli) -> entra_token::Result<Vec<u8>> {
+    let v = cli.verbose;
     match &cli.command {
         Command::ClientCredentials(args) => {
-            let token = client_credentials::run(args, cli.verbose)?;
-            render(&token, args.common.output)
+            render(&client_credentials::run(args, v)?, &args.common)
         }
-        Command::Cache(cmd) => cache::run(cmd),
-        Command::DeviceCode(args) => {
-            render(&device_code::run(args, cli.verbose)?, args.common.output)
-        }
-        Command::AuthCode(args) => render(&auth_code::run(args, cli.verbose)?, args.common.output),
-        Command::Refresh(args) => render(&refresh::run(args, cli.verbose)?, args.common.output),
-        Command::CertAssertion(args) => match cert_assertion::run(args, cli.verbose)? {
-            cert_assertion::Outcome::Token(token) => render(&token, args.common.output),
+        Command::CertAssertion(args) => match cert_assertion::run(args, v)? {
+            cert_assertion::Outcome::Token(token) => render(&token, &args.common),
             cert_assertion::Outcome::Assertion(jwt) => {
                 Ok(format!("{}\n", jwt.expose()).into_bytes())
             }
         },
+        Command::DeviceCode(args) => render(&device_code::run(args, v)?, &args.common),
+        Command::AuthCode(args) => render(&auth_code::run(args, v)?, &args.common),
+        Command::Refresh(args) => render(&refresh::run(args, v)?, &args.common),
+        Command::Decode(args) => decode::run(args),
+        Command::Cache(cmd) => cache::run(cmd),
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), "entra-token", &mut out);
+            Ok(out)
+        }
+        Command::Man { dir } => man(dir.as_deref()),
     }
 }
 
 fn render(
     token: &entra_token::TokenResponse,
-    form: args::OutputArg,
+    args: &args::TokenArgs,
 ) -> entra_token::Result<Vec<u8>> {
-    output::render_token(token, form)
-        .map_err(|e| Error::local(format!("cannot render the token as JSON: {e}")))
+    let ctx = output::Context {
+        tenant: args.tenant.as_deref().unwrap_or("organizations"),
+        env_name: &args.env_name,
+    };
+    output::render_token(token, args.output, &ctx)
+}
+
+/// Man pages from the clap definitions: the main page on stdout, or every page in a dir.
+fn man(dir: Option<&std::path::Path>) -> entra_token::Result<Vec<u8>> {
+    let cmd = Cli::command();
+    let page = |c: clap::Command| -> entra_token::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        clap_mangen::Man::new(c)
+            .render(&mut out)
+            .map_err(|e| Error::local(format!("cannot render the man page: {e}")))?;
+        Ok(out)
+    };
+    let Some(dir) = dir else {
+        return page(cmd);
+    };
+    let write = |name: &str, bytes: Vec<u8>| {
+        std::fs::write(dir.join(name), bytes)
+            .map_err(|e| Error::local(format!("cannot write {}: {e}", dir.join(name).display())))
+    };
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Error::local(format!("cannot create {}: {e}", dir.display())))?;
+    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        let name = format!("entra-token-{}", sub.get_name());
+        write(&format!("{name}.1"), page(sub.clone().name(name.clone()))?)?;
+    }
+    write("entra-token.1", page(cmd)?)?;
+    Ok(Vec::new())
 }

@@ -2,24 +2,86 @@
 
 use std::io::{self, Write};
 
-use entra_token::TokenResponse;
+use entra_token::{Error, Result, TokenResponse};
 
 use super::args::OutputArg;
+use super::env;
 
-/// Renders a token in the requested form (with its final newline).
-pub fn render_token(token: &TokenResponse, form: OutputArg) -> Result<Vec<u8>, serde_json::Error> {
+/// What some output forms need beyond the token.
+pub struct Context<'a> {
+    /// The tenant as given (az-json falls back to it when the token names none).
+    pub tenant: &'a str,
+    /// The variable name of `-o github-env`.
+    pub env_name: &'a str,
+}
+
+/// Renders a token in the requested form (with its final newline). `github-env` also
+/// appends to `$GITHUB_ENV`.
+pub fn render_token(token: &TokenResponse, form: OutputArg, ctx: &Context<'_>) -> Result<Vec<u8>> {
     let at = token.access_token.expose();
     let text = match form {
         OutputArg::Token => format!("{at}\n"),
         OutputArg::Bearer => format!("Bearer {at}\n"),
         OutputArg::Header => format!("Authorization: Bearer {at}\n"),
         OutputArg::Json => {
-            let mut s = serde_json::to_string(&token.json_output())?;
+            let mut s = serde_json::to_string(&token.json_output()).map_err(json_error)?;
             s.push('\n');
             s
         }
+        OutputArg::AzJson => {
+            let tenant = entra_token::jwt::claims(at)
+                .ok()
+                .and_then(|c| c.get("tid").and_then(|t| t.as_str()).map(str::to_owned))
+                .unwrap_or_else(|| ctx.tenant.to_owned());
+            let az = serde_json::json!({
+                "accessToken": at,
+                "expiresOn": format!("{}.000000", entra_token::clock::format_utc(token.expires_on as i64)),
+                "expires_on": token.expires_on,
+                "tenant": tenant,
+                "tokenType": token.token_type,
+            });
+            let mut s = serde_json::to_string_pretty(&az).map_err(json_error)?;
+            s.push('\n');
+            s
+        }
+        OutputArg::GithubEnv => {
+            github_env(ctx.env_name, at)?;
+            format!("::add-mask::{at}\n")
+        }
     };
     Ok(text.into_bytes())
+}
+
+fn json_error(e: serde_json::Error) -> Error {
+    Error::local(format!("cannot render the token as JSON: {e}"))
+}
+
+/// Appends `NAME=token` to the file named by `$GITHUB_ENV`.
+fn github_env(name: &str, token: &str) -> Result<()> {
+    let valid = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid || name.to_ascii_uppercase().starts_with("GITHUB_") {
+        return Err(Error::usage(format!(
+            "--env-name '{name}' is not a usable variable name (letters, digits, _; not GITHUB_*)"
+        )));
+    }
+    let path = env::var(env::GITHUB_ENV).ok_or_else(|| {
+        Error::usage("-o github-env needs GITHUB_ENV, which GitHub Actions sets in every step")
+    })?;
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .map_err(|e| {
+            Error::local(format!(
+                "cannot append to $GITHUB_ENV ({}): {e}",
+                std::path::Path::new(&path).display()
+            ))
+        })?;
+    file.write_all(format!("{name}={token}\n").as_bytes())
+        .map_err(|e| Error::local(format!("cannot append to $GITHUB_ENV: {e}")))
 }
 
 /// Writes the whole answer in one call. A closed pipe (`| head`) is not an error.
@@ -50,10 +112,15 @@ mod tests {
         }
     }
 
+    const CTX: Context<'static> = Context {
+        tenant: "contoso.com",
+        env_name: "ENTRA_ACCESS_TOKEN",
+    };
+
     #[test]
     fn each_form_renders_exactly() {
         let t = token();
-        let r = |f| String::from_utf8(render_token(&t, f).unwrap()).unwrap();
+        let r = |f| String::from_utf8(render_token(&t, f, &CTX).unwrap()).unwrap();
         assert_eq!(r(OutputArg::Token), "AT\n");
         assert_eq!(r(OutputArg::Bearer), "Bearer AT\n");
         assert_eq!(r(OutputArg::Header), "Authorization: Bearer AT\n");
@@ -61,5 +128,16 @@ mod tests {
             r(OutputArg::Json),
             "{\"token_type\":\"Bearer\",\"access_token\":\"AT\",\"expires_in\":3599,\"expires_on\":1700003599,\"resource\":\"https://graph.microsoft.com\"}\n"
         );
+        assert_eq!(
+            r(OutputArg::AzJson),
+            "{\n  \"accessToken\": \"AT\",\n  \"expiresOn\": \"2023-11-14 23:13:19.000000\",\n  \"expires_on\": 1700003599,\n  \"tenant\": \"contoso.com\",\n  \"tokenType\": \"Bearer\"\n}\n"
+        );
+    }
+
+    #[test]
+    fn github_env_names_are_checked() {
+        for bad in ["", "1A", "A-B", "GITHUB_TOKEN", "a b"] {
+            assert!(github_env(bad, "x").is_err(), "{bad}");
+        }
     }
 }

@@ -119,17 +119,7 @@ fn is_poll_error(error: &str) -> bool {
     )
 }
 
-/// "15m", "1h 30m", "45s".
-pub fn human(d: Duration) -> String {
-    let s = d.as_secs();
-    match (s / 3600, (s % 3600) / 60, s % 60) {
-        (0, 0, sec) => format!("{sec}s"),
-        (0, m, 0) => format!("{m}m"),
-        (0, m, sec) => format!("{m}m {sec}s"),
-        (h, 0, _) => format!("{h}h"),
-        (h, m, _) => format!("{h}h {m}m"),
-    }
-}
+pub use crate::clock::human;
 
 /// A device code sign-in.
 #[derive(Debug, Clone)]
@@ -355,13 +345,5 @@ mod tests {
             DevicePoll::new(&auth(Some(5), 900)).on_answer(secs(5), Ok(token)),
             Step::Done(_)
         ));
-    }
-
-    #[test]
-    fn human_durations() {
-        assert_eq!(human(secs(900)), "15m");
-        assert_eq!(human(secs(45)), "45s");
-        assert_eq!(human(secs(125)), "2m 5s");
-        assert_eq!(human(secs(5400)), "1h 30m");
     }
 }

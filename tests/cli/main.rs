@@ -9,6 +9,8 @@ mod cache;
 mod certificate;
 mod client_credentials;
 mod device_code;
+mod everyday;
 mod federated;
+mod help;
 mod refresh;
 mod transport;

@@ -1,0 +1,65 @@
+//! `--help` is documentation: snapshot-tested, with EXAMPLES for every command.
+
+use crate::support::*;
+
+const COMMANDS: [&str; 9] = [
+    "client-credentials",
+    "cert-assertion",
+    "device-code",
+    "auth-code",
+    "refresh",
+    "decode",
+    "cache",
+    "completions",
+    "cache clear",
+];
+
+fn help(args: &[&str]) -> String {
+    let sb = Sandbox::new();
+    let r = run(sb.cmd().args(args).env("COLUMNS", "100"));
+    assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+    assert_eq!(r.stderr, "");
+    r.stdout
+}
+
+#[test]
+fn top_level_help() {
+    insta::assert_snapshot!("help", help(&["--help"]));
+    insta::assert_snapshot!("help_short", help(&["-h"]));
+}
+
+#[test]
+fn every_command_help_is_snapshotted_and_has_examples() {
+    for cmd in COMMANDS {
+        let mut args: Vec<&str> = cmd.split(' ').collect();
+        args.push("--help");
+        let text = help(&args);
+        if cmd != "cache clear" {
+            assert!(
+                text.contains("\nEXAMPLES:\n"),
+                "{cmd} --help has no EXAMPLES"
+            );
+        }
+        insta::assert_snapshot!(format!("help_{}", cmd.replace(' ', "_")), text);
+    }
+}
+
+#[test]
+fn short_help_is_short() {
+    let long = help(&["client-credentials", "--help"]);
+    let short = help(&["client-credentials", "-h"]);
+    assert!(short.len() < long.len());
+    assert!(!short.contains("EXAMPLES"));
+    assert!(
+        long.contains("There is deliberately no\n") || long.contains("There is deliberately no ")
+    );
+    assert!(!short.contains("There is deliberately no"));
+}
+
+#[test]
+fn version() {
+    assert_eq!(
+        help(&["--version"]),
+        format!("entra-token {}\n", env!("CARGO_PKG_VERSION"))
+    );
+}
