@@ -2,8 +2,11 @@
 //! `entra-token` print a real token with no tenant at all:
 //!
 //! ```text
-//! cargo run --example fake-entra            # serves on http://127.0.0.1:8400
+//! cargo run --example fake-entra                                   # http://127.0.0.1:8400
+//! cargo run --example fake-entra -- 127.0.0.1:0 --tls cert.pem key.pem   # https, any port
 //! ```
+//!
+//! The first line of output is always `fake Entra listening on URL`.
 //!
 //! It prints the variables to export; violations are logged instead of failing.
 #![allow(
@@ -19,8 +22,22 @@ mod fake_entra;
 use fake_entra::{CLIENT_ID, CLIENT_SECRET, FakeEntra, TENANT_ID};
 
 fn main() {
-    let addr = std::env::args()
-        .nth(1)
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (tls, rest): (Option<(String, String)>, Vec<String>) =
+        match args.iter().position(|a| a == "--tls") {
+            Some(i) if args.len() >= i + 3 => (
+                Some((args[i + 1].clone(), args[i + 2].clone())),
+                args[..i].iter().chain(&args[i + 3..]).cloned().collect(),
+            ),
+            Some(_) => {
+                eprintln!("fake-entra: --tls takes a certificate PEM and a key PEM");
+                std::process::exit(2);
+            }
+            None => (None, args),
+        };
+    let addr = rest
+        .first()
+        .cloned()
         .unwrap_or_else(|| "127.0.0.1:8400".to_owned());
     let addr: std::net::SocketAddr = match addr.parse() {
         Ok(a) => a,
@@ -33,7 +50,18 @@ fn main() {
         eprintln!("fake-entra: serves on loopback only");
         std::process::exit(2);
     }
-    let fake = FakeEntra::start_on(addr, true);
+    let fake = match tls {
+        None => FakeEntra::start_on(addr, true),
+        Some((cert, key)) => {
+            let read = |p: &str| {
+                std::fs::read(p).unwrap_or_else(|e| {
+                    eprintln!("fake-entra: cannot read {p}: {e}");
+                    std::process::exit(2);
+                })
+            };
+            FakeEntra::start_tls(addr, true, &read(&cert), &read(&key))
+        }
+    };
     println!("fake Entra listening on {}", fake.url());
     println!();
     println!("  export AZURE_AUTHORITY_HOST={}", fake.url());
@@ -43,6 +71,8 @@ fn main() {
     println!("  entra-token client-credentials -o json");
     println!();
     println!("Ctrl-C to stop.");
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
     loop {
         std::thread::park();
     }

@@ -256,3 +256,71 @@ fn tls_to_a_plain_http_server_fails_with_exit_4() {
     assert_eq!(r.stdout, "");
     let _ = fake.violations();
 }
+
+fn tls_fake() -> FakeEntra {
+    let read = |n: &str| std::fs::read(cert_fixture(n)).unwrap();
+    FakeEntra::start_tls(
+        "127.0.0.1:0".parse().unwrap(),
+        false,
+        &read("server.pem"),
+        &read("server-key.pem"),
+    )
+}
+
+#[test]
+fn https_with_a_private_ca_works_with_ca_file_and_fails_without() {
+    let fake = tls_fake();
+    assert!(fake.url().starts_with("https://127.0.0.1:"));
+    let sb = Sandbox::new();
+    let r = run(sb
+        .client_credentials(&fake)
+        .arg("--ca-file")
+        .arg(cert_fixture("ca.pem")));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.starts_with("ey"));
+    // A certificate assertion's aud is the https token URL.
+    let r = run(sb
+        .client_credentials(&fake)
+        .env_remove("AZURE_CLIENT_SECRET")
+        .arg("--certificate")
+        .arg(cert_fixture("app.pem"))
+        .arg("--ca-file")
+        .arg(cert_fixture("ca.pem")));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
+    let r = run(sb.client_credentials(&fake).arg("--no-cache"));
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert_eq!(r.stdout, "");
+    assert!(
+        r.stderr.starts_with(&format!(
+            "entra-token: error: cannot connect to {}: ",
+            fake.url().trim_start_matches("https://")
+        )),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.to_lowercase().contains("certificate"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        fake.requests().len(),
+        2,
+        "the untrusted handshake never reached HTTP"
+    );
+}
+
+#[test]
+fn a_ca_file_without_certificates_is_exit_1() {
+    let sb = Sandbox::new();
+    let fake = FakeEntra::start();
+    let bad = sb.write("ca.pem", b"not a certificate\n");
+    let r = run(sb.client_credentials(&fake).arg("--ca-file").arg(&bad));
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("holds no PEM certificate"),
+        "{}",
+        r.stderr
+    );
+}

@@ -142,6 +142,8 @@ struct State_ {
     issued: u64,
     /// Print violations instead of failing (the example server).
     lenient: bool,
+    /// "http" or "https": the expected `aud` of client assertions starts with it.
+    scheme: &'static str,
     /// `jti`s of client assertions already redeemed.
     seen_jti: std::collections::HashSet<String>,
     /// Tokens this fake issued as an external identity provider (GitHub, AKS).
@@ -204,6 +206,7 @@ type Shared = Arc<Mutex<State_>>;
 /// A running fake on 127.0.0.1 with an ephemeral port.
 pub struct FakeEntra {
     addr: SocketAddr,
+    scheme: &'static str,
     state: Shared,
     runtime: Option<tokio::runtime::Runtime>,
 }
@@ -216,6 +219,30 @@ impl FakeEntra {
 
     /// Starts on a given address; `lenient` logs violations instead of failing.
     pub fn start_on(addr: SocketAddr, lenient: bool) -> Self {
+        Self::start_with(addr, lenient, None)
+    }
+
+    /// Starts serving HTTPS with a PEM certificate chain and key (for benchmarks against
+    /// curl on equal terms).
+    pub fn start_tls(addr: SocketAddr, lenient: bool, cert_pem: &[u8], key_pem: &[u8]) -> Self {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(cert_pem)
+            .collect::<Result<_, _>>()
+            .expect("server certificate PEM");
+        let key = PrivateKeyDer::from_pem_slice(key_pem).expect("server key PEM");
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("protocol versions")
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .expect("server certificate and key");
+        Self::start_with(addr, lenient, Some(Arc::new(config)))
+    }
+
+    fn start_with(addr: SocketAddr, lenient: bool, tls: Option<Arc<rustls::ServerConfig>>) -> Self {
         let state = Arc::new(Mutex::new(State_ {
             apps: vec![
                 App {
@@ -253,6 +280,7 @@ impl FakeEntra {
             lifetime: 3599,
             issued: 0,
             lenient,
+            scheme: if tls.is_some() { "https" } else { "http" },
             seen_jti: Default::default(),
             federated_tokens: Default::default(),
             devices: HashMap::new(),
@@ -268,6 +296,7 @@ impl FakeEntra {
             .enable_all()
             .build()
             .expect("runtime");
+        let tls_on = tls.is_some();
         let listener = runtime
             .block_on(tokio::net::TcpListener::bind(addr))
             .expect("bind");
@@ -275,19 +304,49 @@ impl FakeEntra {
         let app = axum::Router::new()
             .fallback(handle)
             .with_state(state.clone());
-        runtime.spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        match tls {
+            None => {
+                runtime.spawn(async move {
+                    let _ = axum::serve(listener, app).await;
+                });
+            }
+            Some(config) => {
+                let acceptor = tokio_rustls::TlsAcceptor::from(config);
+                runtime.spawn(async move {
+                    loop {
+                        let Ok((tcp, _)) = listener.accept().await else {
+                            continue;
+                        };
+                        // As production front ends do: no Nagle delay on responses.
+                        let _ = tcp.set_nodelay(true);
+                        let acceptor = acceptor.clone();
+                        let app = app.clone();
+                        tokio::spawn(async move {
+                            let Ok(tls) = acceptor.accept(tcp).await else {
+                                return;
+                            };
+                            let io = hyper_util::rt::TokioIo::new(tls);
+                            let service = hyper_util::service::TowerToHyperService::new(app);
+                            let _ = hyper::server::conn::http1::Builder::new()
+                                .serve_connection(io, service)
+                                .await;
+                        });
+                    }
+                });
+            }
+        }
+        let scheme = if tls_on { "https" } else { "http" };
         Self {
             addr,
+            scheme,
             state,
             runtime: Some(runtime),
         }
     }
 
-    /// `http://127.0.0.1:PORT`, for `--authority-host`.
+    /// `http://127.0.0.1:PORT` (or https), for `--authority-host`.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
     }
 
     /// The socket address.
@@ -446,6 +505,7 @@ enum Endpoint {
     Authorize { tenant: String, v2: bool },
     DeviceLogin,
     GitHubOidc,
+    Stats,
 }
 
 fn route(path: &str) -> Option<Endpoint> {
@@ -453,6 +513,7 @@ fn route(path: &str) -> Option<Endpoint> {
     match parts.as_slice() {
         ["_github", "idtoken"] => Some(Endpoint::GitHubOidc),
         ["devicelogin"] => Some(Endpoint::DeviceLogin),
+        ["_fake", "stats"] => Some(Endpoint::Stats),
         [tenant, "oauth2", "v2.0", "devicecode"] => Some(Endpoint::DeviceCode {
             tenant: (*tenant).to_owned(),
             v2: true,
@@ -577,7 +638,10 @@ async fn handle(
     };
 
     // What every request from entra-token must carry (browser pages excepted).
-    let from_tool = !matches!(endpoint, Endpoint::Authorize { .. } | Endpoint::DeviceLogin);
+    let from_tool = !matches!(
+        endpoint,
+        Endpoint::Authorize { .. } | Endpoint::DeviceLogin | Endpoint::Stats
+    );
     match headers
         .get("client-request-id")
         .and_then(|v| v.to_str().ok())
@@ -655,6 +719,16 @@ async fn handle(
     match endpoint {
         Endpoint::GitHubOidc => github_oidc(&state, &method, &uri, &headers, &violation),
         Endpoint::DeviceLogin => device_login(&state, &form),
+        Endpoint::Stats => {
+            let s = state.lock().unwrap_or_else(|p| p.into_inner());
+            let token_requests = s.log.iter().filter(|r| r.path.contains("/token")).count();
+            (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/json")],
+                json!({"requests": s.log.len(), "token_requests": token_requests, "issued": s.issued, "violations": s.violations.len()}).to_string(),
+            )
+                .into_response()
+        }
         Endpoint::DeviceCode { tenant, v2 } => {
             let host = headers
                 .get(header::HOST)
@@ -680,7 +754,8 @@ async fn handle(
                 .get(header::HOST)
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or_default();
-            let token_url = format!("http://{host}{path}");
+            let scheme = state.lock().unwrap_or_else(|p| p.into_inner()).scheme;
+            let token_url = format!("{scheme}://{host}{path}");
             token(&state, &tenant, v2, &form, &headers, &token_url, &violation)
         }
     }
@@ -1675,7 +1750,7 @@ fn device_code(
             redeemed: false,
         },
     );
-    let uri = format!("http://{host}/devicelogin");
+    let uri = format!("{}://{host}/devicelogin", s.scheme);
     let message = format!(
         "To sign in, use a web browser to open the page {uri} and enter the code {user_code} to authenticate."
     );
