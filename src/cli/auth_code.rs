@@ -2,9 +2,7 @@
 
 use std::time::Duration;
 
-use entra_token::cache::{ScopeKey, fingerprint};
 use entra_token::flow::auth_code::{AuthCode, is_loopback_redirect, parse_pasted};
-use entra_token::flow::refresh::Refresh;
 use entra_token::loopback::Listener;
 use entra_token::{Error, Result, TokenResponse};
 use tokio::io::AsyncBufReadExt;
@@ -16,16 +14,7 @@ use super::{credential, progress};
 pub fn run(args: &AuthCodeArgs, verbose: bool) -> Result<TokenResponse> {
     let resolved = common::resolve(&args.common, TenantRule::Delegated)?;
     let spec = credential::resolve_optional(&args.secret, &args.certificate)?;
-    let key = ScopeKey::new(
-        &resolved.authority,
-        &resolved.client_id,
-        &spec
-            .as_ref()
-            .map(credential::Spec::fingerprint)
-            .unwrap_or_else(|| fingerprint("public", b"")),
-        &resolved.target,
-        resolved.claims.as_deref(),
-    );
+    let key = resolved.delegated_key(spec.as_ref());
     // Loaded at most once, and only on a cache miss.
     let loaded = std::cell::OnceCell::new();
     let spec = std::cell::Cell::new(spec);
@@ -38,16 +27,13 @@ pub fn run(args: &AuthCodeArgs, verbose: bool) -> Result<TokenResponse> {
         Ok(c)
     };
     let refresh = |refresh_token| {
-        let flow = Refresh {
-            authority: resolved.authority.clone(),
-            client_id: resolved.client_id.clone(),
-            target: resolved.target.clone(),
-            claims: resolved.claims.clone(),
+        common::redeem_refresh_token(
+            &args.common,
+            &resolved,
+            credential()?,
             refresh_token,
-            credential: credential()?,
-        };
-        let transport = common::transport(&args.common, verbose)?;
-        common::block_on(flow.request(&transport))?
+            verbose,
+        )
     };
     let interactive = || {
         let flow = AuthCode {

@@ -1,7 +1,5 @@
 //! `entra-token client-credentials`.
 
-use entra_token::cache::ScopeKey;
-use entra_token::flow::client_credentials::ClientCredentials;
 use entra_token::{Result, TokenResponse};
 
 use super::args::ClientCredentialsArgs;
@@ -15,22 +13,5 @@ pub fn run(args: &ClientCredentialsArgs, verbose: bool) -> Result<TokenResponse>
         .tenant
         .require_single("client-credentials")?;
     let spec = credential::resolve(&args.secret, &args.certificate, &args.federated)?;
-    let key = ScopeKey::new(
-        &resolved.authority,
-        &resolved.client_id,
-        &spec.fingerprint(),
-        &resolved.target,
-        resolved.claims.as_deref(),
-    );
-    common::cached_app(&args.common, &key, || {
-        let flow = ClientCredentials {
-            authority: resolved.authority.clone(),
-            client_id: resolved.client_id.clone(),
-            target: resolved.target.clone(),
-            claims: resolved.claims.clone(),
-            credential: spec.load()?,
-        };
-        let transport = common::transport(&args.common, verbose)?;
-        common::block_on(flow.request(&transport))?
-    })
+    common::app_token(&args.common, &resolved, spec, verbose)
 }

@@ -18,6 +18,7 @@ use super::args::{CloudArg, TokenArgs};
 use super::{env, report};
 
 /// The validated shared options of a token command.
+#[derive(Debug, Clone)]
 pub struct Resolved {
     pub authority: Authority,
     pub client_id: String,
@@ -228,6 +229,70 @@ pub fn open_cache() -> Option<Cache> {
         },
     };
     Cache::open(dir, Box::new(report::warn))
+}
+
+impl Resolved {
+    /// The cache key of a request with this credential fingerprint.
+    pub fn key(&self, credential_fingerprint: &str) -> ScopeKey {
+        ScopeKey::new(
+            &self.authority,
+            &self.client_id,
+            credential_fingerprint,
+            &self.target,
+            self.claims.as_deref(),
+        )
+    }
+
+    /// The cache key of a delegated request: a confidential web app's credential, or
+    /// "public".
+    pub fn delegated_key(&self, spec: Option<&super::credential::Spec>) -> ScopeKey {
+        let fingerprint = spec
+            .map(super::credential::Spec::fingerprint)
+            .unwrap_or_else(|| entra_token::cache::fingerprint("public", b""));
+        self.key(&fingerprint)
+    }
+}
+
+/// An app-only token (`client-credentials`, `cert-assertion`): from the cache, or from
+/// Entra with the credential loaded only then.
+pub fn app_token(
+    args: &TokenArgs,
+    resolved: &Resolved,
+    spec: super::credential::Spec,
+    verbose: bool,
+) -> Result<TokenResponse> {
+    let key = resolved.key(&spec.fingerprint());
+    cached_app(args, &key, || {
+        let flow = entra_token::flow::client_credentials::ClientCredentials {
+            authority: resolved.authority.clone(),
+            client_id: resolved.client_id.clone(),
+            target: resolved.target.clone(),
+            claims: resolved.claims.clone(),
+            credential: spec.load()?,
+        };
+        let transport = transport(args, verbose)?;
+        block_on(flow.request(&transport))?
+    })
+}
+
+/// Redeems a refresh token for this request (silent refresh, `refresh`).
+pub fn redeem_refresh_token(
+    args: &TokenArgs,
+    resolved: &Resolved,
+    credential: Option<entra_token::credential::ClientCredential>,
+    refresh_token: Secret,
+    verbose: bool,
+) -> Result<TokenResponse> {
+    let flow = entra_token::flow::refresh::Refresh {
+        authority: resolved.authority.clone(),
+        client_id: resolved.client_id.clone(),
+        target: resolved.target.clone(),
+        claims: resolved.claims.clone(),
+        refresh_token,
+        credential,
+    };
+    let transport = transport(args, verbose)?;
+    block_on(flow.request(&transport))?
 }
 
 /// An app-only token through the cache: read, lock, re-read, then `fetch` and store.

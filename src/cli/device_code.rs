@@ -1,8 +1,6 @@
 //! `entra-token device-code`.
 
-use entra_token::cache::{ScopeKey, fingerprint};
 use entra_token::flow::device_code::{DeviceCode, DeviceCodeUi};
-use entra_token::flow::refresh::Refresh;
 use entra_token::{Result, TokenResponse};
 
 use super::args::DeviceCodeArgs;
@@ -11,24 +9,9 @@ use super::progress::DeviceCodePrompt;
 
 pub fn run(args: &DeviceCodeArgs, verbose: bool) -> Result<TokenResponse> {
     let resolved = common::resolve(&args.common, TenantRule::Delegated)?;
-    let key = ScopeKey::new(
-        &resolved.authority,
-        &resolved.client_id,
-        &fingerprint("public", b""),
-        &resolved.target,
-        resolved.claims.as_deref(),
-    );
+    let key = resolved.delegated_key(None);
     let refresh = |refresh_token| {
-        let flow = Refresh {
-            authority: resolved.authority.clone(),
-            client_id: resolved.client_id.clone(),
-            target: resolved.target.clone(),
-            claims: resolved.claims.clone(),
-            refresh_token,
-            credential: None,
-        };
-        let transport = common::transport(&args.common, verbose)?;
-        common::block_on(flow.request(&transport))?
+        common::redeem_refresh_token(&args.common, &resolved, None, refresh_token, verbose)
     };
     let interactive = || {
         let flow = DeviceCode {

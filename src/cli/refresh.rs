@@ -3,8 +3,6 @@
 use std::io::Write;
 use std::path::Path;
 
-use entra_token::cache::{ScopeKey, fingerprint};
-use entra_token::flow::refresh::Refresh;
 use entra_token::{Error, Result, Secret, TokenResponse};
 
 use super::args::{OutputArg, RefreshArgs};
@@ -14,24 +12,16 @@ use super::{credential, report};
 pub fn run(args: &RefreshArgs, verbose: bool) -> Result<TokenResponse> {
     let resolved = common::resolve(&args.common, TenantRule::Delegated)?;
     let spec = credential::resolve_optional(&args.secret, &args.certificate)?;
-    let key = ScopeKey::new(
-        &resolved.authority,
-        &resolved.client_id,
-        &spec
-            .as_ref()
-            .map(credential::Spec::fingerprint)
-            .unwrap_or_else(|| fingerprint("public", b"")),
-        &resolved.target,
-        resolved.claims.as_deref(),
-    );
+    let key = resolved.delegated_key(spec.as_ref());
     let credential = spec.map(credential::Spec::load).transpose()?;
-    let flow = |refresh_token: Secret| Refresh {
-        authority: resolved.authority.clone(),
-        client_id: resolved.client_id.clone(),
-        target: resolved.target.clone(),
-        claims: resolved.claims.clone(),
-        refresh_token,
-        credential: credential.clone(),
+    let redeem = |refresh_token| {
+        common::redeem_refresh_token(
+            &args.common,
+            &resolved,
+            credential.clone(),
+            refresh_token,
+            verbose,
+        )
     };
 
     let Some(path) = args.refresh_token_file.as_deref() else {
@@ -51,8 +41,7 @@ pub fn run(args: &RefreshArgs, verbose: bool) -> Result<TokenResponse> {
                     .unwrap_or_default()
             )));
         };
-        let transport = common::transport(&args.common, verbose)?;
-        let token = common::block_on(flow(refresh_token).request(&transport))??;
+        let token = redeem(refresh_token)?;
         cache.store_delegated(&key, &token);
         return Ok(token);
     };
@@ -65,8 +54,7 @@ pub fn run(args: &RefreshArgs, verbose: bool) -> Result<TokenResponse> {
             shown(path)
         )));
     }
-    let transport = common::transport(&args.common, verbose)?;
-    let token = common::block_on(flow(refresh_token.clone()).request(&transport))??;
+    let token = redeem(refresh_token.clone())?;
     if let Some(new) = token
         .refresh_token
         .as_ref()

@@ -8,7 +8,7 @@ use crate::credential::ClientCredential;
 use crate::error::{Error, Result};
 use crate::loopback;
 use crate::pkce::{Pkce, random_state};
-use crate::request::{ClientAuth, Grant, TokenRequest};
+use crate::request::Grant;
 use crate::response::TokenResponse;
 use crate::scope::Target;
 use crate::secret::Secret;
@@ -92,32 +92,19 @@ impl AuthCode {
         attempt: &Attempt,
         code: Secret,
     ) -> Result<TokenResponse> {
-        let token_url = self.authority.token_url();
-        let client_auth = match &self.credential {
-            Some(c) => {
-                c.client_auth(transport, &self.client_id, &token_url)
-                    .await?
-            }
-            None => ClientAuth::None,
+        let client = super::Client {
+            authority: &self.authority,
+            client_id: &self.client_id,
+            target: &self.target,
+            claims: self.claims.as_deref(),
+            credential: self.credential.as_ref(),
         };
-        let request = TokenRequest {
-            client_id: self.client_id.clone(),
-            target: self.target.clone(),
-            grant: Grant::AuthorizationCode {
-                code,
-                redirect_uri: attempt.redirect_uri.clone(),
-                code_verifier: attempt.pkce.verifier.clone(),
-            },
-            client_auth,
-            claims: self.claims.clone(),
+        let grant = Grant::AuthorizationCode {
+            code,
+            redirect_uri: attempt.redirect_uri.clone(),
+            code_verifier: attempt.pkce.verifier.clone(),
         };
-        super::request_token(
-            transport,
-            &self.authority,
-            &request,
-            "the authorization code",
-        )
-        .await
+        super::redeem(transport, &client, grant, "the authorization code").await
     }
 }
 

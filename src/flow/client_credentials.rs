@@ -3,7 +3,7 @@
 use crate::authority::Authority;
 use crate::credential::ClientCredential;
 use crate::error::Result;
-use crate::request::{Grant, TokenRequest};
+use crate::request::Grant;
 use crate::response::TokenResponse;
 use crate::scope::Target;
 use crate::transport::Transport;
@@ -27,22 +27,17 @@ impl ClientCredentials {
     /// Gets a token.
     pub async fn request(&self, transport: &Transport) -> Result<TokenResponse> {
         self.authority.tenant.require_single("client-credentials")?;
-        let token_url = self.authority.token_url();
-        let client_auth = self
-            .credential
-            .client_auth(transport, &self.client_id, &token_url)
-            .await?;
-        let request = TokenRequest {
-            client_id: self.client_id.clone(),
-            target: self.target.clone(),
-            grant: Grant::ClientCredentials,
-            client_auth,
-            claims: self.claims.clone(),
+        let client = super::Client {
+            authority: &self.authority,
+            client_id: &self.client_id,
+            target: &self.target,
+            claims: self.claims.as_deref(),
+            credential: Some(&self.credential),
         };
-        super::request_token(
+        super::redeem(
             transport,
-            &self.authority,
-            &request,
+            &client,
+            Grant::ClientCredentials,
             "the client credentials",
         )
         .await

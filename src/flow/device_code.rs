@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::authority::Authority;
 use crate::error::{Error, Result};
-use crate::request::{ClientAuth, Form, Grant, TokenRequest};
+use crate::request::{Form, Grant};
 use crate::response::{DeviceAuthorization, TokenResponse, parse};
 use crate::scope::Target;
 use crate::transport::Transport;
@@ -156,12 +156,12 @@ impl DeviceCode {
         let started = tokio::time::Instant::now();
         ui.show(&auth);
         let mut poll = DevicePoll::new(&auth);
-        let request = |device_code| TokenRequest {
-            client_id: self.client_id.clone(),
-            target: self.target.clone(),
-            grant: Grant::DeviceCode { device_code },
-            client_auth: ClientAuth::None,
-            claims: self.claims.clone(),
+        let client = super::Client {
+            authority: &self.authority,
+            client_id: &self.client_id,
+            target: &self.target,
+            claims: self.claims.as_deref(),
+            credential: None,
         };
         let expires = Duration::from_secs(auth.expires_in);
         let mut step = poll.start(Duration::ZERO);
@@ -177,13 +177,11 @@ impl DeviceCode {
                         ui.waiting(expires.saturating_sub(now - started));
                         tokio::time::sleep((wake - now).min(Duration::from_secs(1))).await;
                     }
-                    let answer = super::request_token(
-                        transport,
-                        &self.authority,
-                        &request(auth.device_code.clone()),
-                        "the device code sign-in",
-                    )
-                    .await;
+                    let grant = Grant::DeviceCode {
+                        device_code: auth.device_code.clone(),
+                    };
+                    let answer =
+                        super::redeem(transport, &client, grant, "the device code sign-in").await;
                     step = poll.on_answer(started.elapsed(), answer);
                 }
                 Step::Done(token) => break Ok(*token),

@@ -3,7 +3,7 @@
 use crate::authority::Authority;
 use crate::credential::ClientCredential;
 use crate::error::Result;
-use crate::request::{ClientAuth, Grant, TokenRequest};
+use crate::request::Grant;
 use crate::response::TokenResponse;
 use crate::scope::Target;
 use crate::secret::Secret;
@@ -29,23 +29,16 @@ pub struct Refresh {
 impl Refresh {
     /// Redeems the refresh token. When Entra rotates it, the answer carries the new one.
     pub async fn request(&self, transport: &Transport) -> Result<TokenResponse> {
-        let token_url = self.authority.token_url();
-        let client_auth = match &self.credential {
-            Some(c) => {
-                c.client_auth(transport, &self.client_id, &token_url)
-                    .await?
-            }
-            None => ClientAuth::None,
+        let client = super::Client {
+            authority: &self.authority,
+            client_id: &self.client_id,
+            target: &self.target,
+            claims: self.claims.as_deref(),
+            credential: self.credential.as_ref(),
         };
-        let request = TokenRequest {
-            client_id: self.client_id.clone(),
-            target: self.target.clone(),
-            grant: Grant::RefreshToken {
-                refresh_token: self.refresh_token.clone(),
-            },
-            client_auth,
-            claims: self.claims.clone(),
+        let grant = Grant::RefreshToken {
+            refresh_token: self.refresh_token.clone(),
         };
-        super::request_token(transport, &self.authority, &request, "the refresh token").await
+        super::redeem(transport, &client, grant, "the refresh token").await
     }
 }
