@@ -1,23 +1,30 @@
 //! `entra-token` gets Microsoft Entra ID (Azure AD) OAuth2 tokens.
 //!
-//! The library never prints. A token request goes through the same few steps whatever
-//! the flow:
+//! The library never prints; the binary (`src/main.rs`, `src/cli/`) owns stdout and
+//! stderr. A token request goes through the same few steps whatever the flow:
 //!
 //! 1. [`authority`] names the endpoint: cloud or authority host (https, or http for
-//!    loopback only), tenant, and v1 or v2 — chosen by [`scope::Target`] (`scope=` on v2,
+//!    loopback only), tenant, and v1 or v2, chosen by [`scope::Target`] (`scope=` on v2,
 //!    `resource=` on v1).
-//! 2. A [`credential::ClientCredential`] turns into form fields ([`request::ClientAuth`]):
-//!    a client secret today.
-//! 3. [`request::TokenRequest::form`] builds the ordered form pairs for the grant. It is
+//! 2. A [`credential::ClientCredential`] becomes client authentication
+//!    ([`request::ClientAuth`]): a client secret, a certificate-signed assertion
+//!    ([`credential::assertion`], a fresh one per request) or a federated token
+//!    ([`credential::federated`]); public clients have none.
+//! 3. [`request::TokenRequest::form`] builds the ordered form pairs of the grant. It is
 //!    pure; secrets are [`Secret`]s, so `-v` output redacts them by type.
 //! 4. [`transport::Transport`] is the only HTTP call site: headers (`client-request-id`,
 //!    `return-client-request-id`, `User-Agent`), timeout, at most two retries on 429/5xx
-//!    honouring `Retry-After`, a 1 MiB body cap, no redirects.
+//!    honouring `Retry-After`, a 1 MiB body cap, no redirects, rustls on ring.
 //! 5. [`response::parse_token`] turns the answer into a [`TokenResponse`] (v1 string
 //!    numbers become numbers) or an [`Error`] whose [`ErrorKind`] picks the exit code;
 //!    Entra's refusals keep their evidence in [`EntraError`].
 //!
-//! The flows in [`flow`] only choose a grant and a credential.
+//! Steps 2 to 5 are [`flow::redeem`]; the flows in [`flow`] only choose a grant:
+//! [`flow::client_credentials`], [`flow::device_code`] (a polling state machine with time
+//! passed in), [`flow::auth_code`] (PKCE from [`pkce`], the redirect listener in
+//! [`loopback`]) and [`flow::refresh`]. Around them, [`cache`] keeps tokens per user
+//! (0700/0600, atomic writes, a per-key lock for single flight), [`jwt`] reads tokens
+//! without verifying them, and [`clients`] names Microsoft's well-known public clients.
 
 pub mod authority;
 pub mod cache;
