@@ -101,10 +101,13 @@ impl EntraError {
                 "invalid_grant" if self.suberror.is_some() || self.codes.is_empty() => {
                     Some(SIGN_IN_AGAIN)
                 }
+                _ if self.status == 429 => Some(THROTTLED),
                 _ => None,
             })
     }
 }
+
+const THROTTLED: &str = "Entra is throttling this client: let the token cache work (avoid --no-cache and --force-refresh in loops) and try again later";
 
 const SIGN_IN_AGAIN: &str = "the refresh token or code is no longer valid: sign in again with `entra-token device-code` or `entra-token auth-code`";
 
@@ -219,6 +222,10 @@ pub const HINTS: &[(u64, &str)] = &[
         "the signed-in user is not assigned to this application: ask an administrator to assign the user",
     ),
     (50126, "the user name or password is wrong"),
+    (
+        50196,
+        "Entra detected a request loop and throttled this client: let the token cache work (avoid --no-cache and --force-refresh in loops) and try again later",
+    ),
     (
         50097,
         "device authentication is required by policy: sign in from a registered device",

@@ -136,7 +136,9 @@ pub fn parse<T: DeserializeOwned>(
     let ct = resp.content_type.as_deref().unwrap_or("no content type");
     if !(200..300).contains(&resp.status) {
         return match EntraError::from_body(resp.status, &resp.body) {
-            Some(entra) if resp.status == 429 || resp.status >= 500 => Err(Error::Transport {
+            // 5xx after retries is a transport failure; a 429 that persists is Entra
+            // refusing (throttling), which keeps its evidence like any refusal.
+            Some(entra) if resp.status >= 500 => Err(Error::Transport {
                 message: format!(
                     "Entra answered HTTP {} ({}) after retries",
                     resp.status, entra.error
@@ -323,7 +325,7 @@ mod tests {
 
     #[test]
     fn server_errors_and_throttling_after_retries_are_transport() {
-        for status in [429, 500, 503] {
+        for status in [500, 503] {
             let e = parse_token(
                 &resp(status, JSON, r#"{"error":"temporarily_unavailable"}"#),
                 "x",
@@ -334,6 +336,27 @@ mod tests {
         }
         let e = parse_token(&resp(502, "text/html", "<html>"), "x", 0).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Transport);
+        let e = parse_token(&resp(429, "text/plain", "slow down"), "x", 0).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Transport, "429 without an OAuth body");
+    }
+
+    #[test]
+    fn persistent_throttling_with_an_oauth_body_is_a_refusal_with_a_hint() {
+        let e = parse_token(
+            &resp(
+                429,
+                JSON,
+                r#"{"error":"temporarily_unavailable","error_codes":[50196]}"#,
+            ),
+            "x",
+            0,
+        )
+        .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Refused);
+        let Error::Refused { entra, .. } = e else {
+            unreachable!()
+        };
+        assert!(entra.hint().unwrap().contains("throttl"));
     }
 
     #[test]

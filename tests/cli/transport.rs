@@ -324,3 +324,25 @@ fn a_ca_file_without_certificates_is_exit_1() {
         r.stderr
     );
 }
+
+#[test]
+fn throttling_that_persists_is_a_refusal_after_exactly_three_requests() {
+    let fake = FakeEntra::start();
+    for _ in 0..3 {
+        fake.push_fault(Fault::Status {
+            status: 429,
+            retry_after: Some("0".into()),
+        });
+    }
+    let sb = Sandbox::new();
+    let r = run(&mut sb.client_credentials(&fake));
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert_eq!(r.stdout, "");
+    assert_eq!(fake.requests().len(), 3);
+    assert!(r.stderr.contains("AADSTS50196"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("hint: Entra detected a request loop"),
+        "{}",
+        r.stderr
+    );
+}
