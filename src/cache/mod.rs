@@ -4,11 +4,12 @@
 //! ignored with a warning and replaced; a cache that cannot be used degrades to none.
 
 pub mod key;
+pub mod lock;
+pub mod store;
 
-use std::fs::{self, File};
-use std::io::Write;
+use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -17,6 +18,7 @@ use crate::response::TokenResponse;
 use crate::secret::Secret;
 
 pub use key::{ScopeKey, fingerprint};
+pub use lock::Lock;
 
 /// The entry format; entries of another version are ignored (and replaced).
 pub const FORMAT_VERSION: u32 = 1;
@@ -156,24 +158,11 @@ pub struct Cache {
     warned: std::cell::RefCell<std::collections::HashSet<PathBuf>>,
 }
 
-/// A held per-key lock; released on drop.
-pub struct Lock {
-    file: Option<File>,
-}
-
-impl Drop for Lock {
-    fn drop(&mut self) {
-        if let Some(f) = self.file.take() {
-            let _ = f.unlock();
-        }
-    }
-}
-
 impl Cache {
     /// Opens (creating with mode 0700) the cache directory. `None`, after a warning, when
     /// it cannot be used: the caller goes on without a cache.
     pub fn open(dir: PathBuf, warn: Warn) -> Option<Self> {
-        if let Err(e) = create_private_dir(&dir) {
+        if let Err(e) = store::create_private_dir(&dir) {
             warn(&format!(
                 "cannot use the token cache at {}: {e}; going on without it",
                 dir.display()
@@ -203,41 +192,12 @@ impl Cache {
     }
 
     /// Takes the per-key lock, waiting at most [`LOCK_WAIT`]; after that, or if locking
-    /// fails, goes on unlocked.
+    /// fails, goes on unlocked (with a warning).
     pub fn lock(&self, key: &ScopeKey) -> Lock {
-        let path = self.dir.join(format!("at-{}.lock", key.hash()));
-        let file = match fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-        {
-            Ok(f) => f,
-            Err(e) => {
-                (self.warn)(&format!("cannot lock {}: {e}", path.display()));
-                return Lock { file: None };
-            }
-        };
-        set_private(&path);
-        let started = Instant::now();
-        loop {
-            match file.try_lock() {
-                Ok(()) => return Lock { file: Some(file) },
-                Err(fs::TryLockError::WouldBlock) if started.elapsed() < LOCK_WAIT => {
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-                Err(fs::TryLockError::WouldBlock) => {
-                    (self.warn)(
-                        "another entra-token holds the cache lock for over a minute; going on without it",
-                    );
-                    return Lock { file: None };
-                }
-                Err(fs::TryLockError::Error(e)) => {
-                    (self.warn)(&format!("cannot lock {}: {e}", path.display()));
-                    return Lock { file: None };
-                }
-            }
-        }
+        lock::acquire(
+            &self.dir.join(format!("at-{}.lock", key.hash())),
+            &*self.warn,
+        )
     }
 
     fn warn_once(&self, path: &Path, message: &str) {
@@ -282,22 +242,9 @@ impl Cache {
     }
 
     fn write(&self, path: &Path, entry: &Entry) {
-        let result = (|| -> std::io::Result<()> {
-            let json = serde_json::to_vec(entry).map_err(std::io::Error::other)?;
-            let mut tmp = tempfile::Builder::new()
-                .prefix(".tmp-")
-                .tempfile_in(&self.dir)?;
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                tmp.as_file()
-                    .set_permissions(fs::Permissions::from_mode(0o600))?;
-            }
-            tmp.write_all(&json)?;
-            tmp.as_file().sync_all()?;
-            tmp.persist(path).map_err(|e| e.error)?;
-            Ok(())
-        })();
+        let result = serde_json::to_vec(entry)
+            .map_err(std::io::Error::other)
+            .and_then(|json| store::write_atomic(&self.dir, path, &json));
         if let Err(e) = result {
             (self.warn)(&format!(
                 "cannot write the token cache entry {}: {e}",
@@ -474,37 +421,6 @@ fn entry_from(kind: Kind, key: &ScopeKey, account: Option<&Account>, t: &TokenRe
         refresh_token: None,
         written_at: unix_now(),
     }
-}
-
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)?;
-        let meta = fs::metadata(dir)?;
-        if meta.permissions().mode() & 0o077 != 0 {
-            fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
-        }
-    }
-    #[cfg(not(unix))]
-    fs::create_dir_all(dir)?;
-    if !fs::metadata(dir)?.is_dir() {
-        return Err(std::io::Error::other("not a directory"));
-    }
-    Ok(())
-}
-
-fn set_private(path: &Path) {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = fs::set_permissions(path, fs::Permissions::from_mode(0o600));
-    }
-    #[cfg(not(unix))]
-    let _ = path;
 }
 
 /// The default cache directory: `$XDG_CACHE_HOME/entra-token` on Linux, the platform's

@@ -491,3 +491,16 @@ fn cache_list_shows_entries_but_never_tokens_and_clear_removes_them() {
     assert!(entries(&sb).is_empty());
     assert_eq!(r.stdout, "");
 }
+
+#[test]
+fn an_expiring_delegated_token_is_refreshed_silently_with_the_default_margin() {
+    let fake = FakeEntra::start();
+    fake.set_token_lifetime(200); // under the 5-minute margin from the start
+    let sb = Sandbox::new();
+    assert_eq!(sign_in_with_device_code(&sb, &fake, &[]).code, 0);
+    let r = Live::spawn(&mut sb.delegated(&fake, "device-code")).finish();
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stderr, "", "no prompt: the cached refresh token was used");
+    assert_eq!(count(&fake, "/devicecode", None), 1);
+    assert_eq!(count(&fake, "/token", Some("refresh_token")), 1);
+}
