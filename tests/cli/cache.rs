@@ -273,21 +273,6 @@ fn twenty_concurrent_identical_calls_make_one_request() {
     assert_eq!(fake.requests().len(), 1, "one request for twenty callers");
 }
 
-fn sign_in_with_device_code(sb: &Sandbox, fake: &FakeEntra, extra: &[&str]) -> Run {
-    let mut live = Live::spawn(sb.delegated(fake, "device-code").args(extra));
-    let line = live.wait_for(|l| l.contains("enter the code"));
-    let code = regex::Regex::new(r"enter the code ([A-Z0-9]+)")
-        .unwrap()
-        .captures(&line)
-        .unwrap()[1]
-        .to_owned();
-    raw_post(
-        &format!("{}/devicelogin", fake.url()),
-        &[("code", &code), ("action", "approve")],
-    );
-    live.finish()
-}
-
 fn count(fake: &FakeEntra, path_end: &str, grant: Option<&str>) -> usize {
     fake.requests()
         .iter()
@@ -301,7 +286,7 @@ fn count(fake: &FakeEntra, path_end: &str, grant: Option<&str>) -> usize {
 fn delegated_tokens_are_reused_then_silently_refreshed_and_rotation_is_stored() {
     let fake = FakeEntra::start();
     let sb = Sandbox::new();
-    let r = sign_in_with_device_code(&sb, &fake, &[]);
+    let r = device_sign_in(&sb, &fake, &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let signed_in = r.stdout.clone();
 
@@ -335,7 +320,7 @@ fn delegated_tokens_are_reused_then_silently_refreshed_and_rotation_is_stored() 
 fn a_refused_cached_refresh_token_leads_to_a_new_sign_in() {
     let fake = FakeEntra::start();
     let sb = Sandbox::new();
-    assert_eq!(sign_in_with_device_code(&sb, &fake, &[]).code, 0);
+    assert_eq!(device_sign_in(&sb, &fake, &[]).code, 0);
     // Revoke the cached refresh token behind the tool's back.
     let rt_file = entries(&sb)
         .into_iter()
@@ -356,7 +341,7 @@ fn a_refused_cached_refresh_token_leads_to_a_new_sign_in() {
         ],
     );
     assert_eq!(status, 200);
-    let r = sign_in_with_device_code(&sb, &fake, &["--min-validity", "2h"]);
+    let r = device_sign_in(&sb, &fake, &["--min-validity", "2h"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
         r.stderr.starts_with(&format!(
@@ -383,7 +368,7 @@ fn refresh_without_a_file_uses_the_cached_refresh_token() {
     ]));
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("no cached refresh token"), "{}", r.stderr);
-    assert_eq!(sign_in_with_device_code(&sb, &fake, &[]).code, 0);
+    assert_eq!(device_sign_in(&sb, &fake, &[]).code, 0);
     for hint in [None, Some(USER_UPN)] {
         let mut cmd = sb.cmd();
         cmd.args([
@@ -423,7 +408,7 @@ fn cache_list_shows_entries_but_never_tokens_and_clear_removes_them() {
     let fake = FakeEntra::start();
     let sb = Sandbox::new();
     let app = run(&mut sb.client_credentials(&fake));
-    let delegated = sign_in_with_device_code(&sb, &fake, &["-o", "json"]);
+    let delegated = device_sign_in(&sb, &fake, &["-o", "json"]);
     assert_eq!(delegated.code, 0);
     let d = json(&delegated);
 
@@ -497,7 +482,7 @@ fn an_expiring_delegated_token_is_refreshed_silently_with_the_default_margin() {
     let fake = FakeEntra::start();
     fake.set_token_lifetime(200); // under the 5-minute margin from the start
     let sb = Sandbox::new();
-    assert_eq!(sign_in_with_device_code(&sb, &fake, &[]).code, 0);
+    assert_eq!(device_sign_in(&sb, &fake, &[]).code, 0);
     let r = Live::spawn(&mut sb.delegated(&fake, "device-code")).finish();
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.stderr, "", "no prompt: the cached refresh token was used");

@@ -193,19 +193,9 @@ fn print_assertion_prints_only_the_jwt_and_sends_nothing() {
 
     // The printed assertion is one Entra accepts once; a replay is refused.
     let token_url = fake.token_url(TENANT_ID, true);
-    let form = [
-        ("grant_type", "client_credentials"),
-        ("client_id", CLIENT_ID),
-        ("scope", "https://graph.microsoft.com/.default"),
-        (
-            "client_assertion_type",
-            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-        ),
-        ("client_assertion", jwt),
-    ];
-    let (status, body) = raw_post(&token_url, &form);
+    let (status, body) = post_assertion(&token_url, jwt);
     assert_eq!(status, 200, "{body}");
-    let (status, body) = raw_post(&token_url, &form);
+    let (status, body) = post_assertion(&token_url, jwt);
     assert_eq!(status, 401);
     assert!(
         body["error_description"]
@@ -226,6 +216,23 @@ fn every_run_signs_a_fresh_assertion() {
     let (_, a) = jwt_parts(&assertion_of(&fake, 0));
     let (_, b) = jwt_parts(&assertion_of(&fake, 1));
     assert_ne!(a["jti"], b["jti"]);
+}
+
+/// A client-credentials request with this assertion, sent straight to the fake.
+fn post_assertion(token_url: &str, assertion: &str) -> (u16, serde_json::Value) {
+    raw_post(
+        token_url,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", CLIENT_ID),
+            ("scope", "https://graph.microsoft.com/.default"),
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ),
+            ("client_assertion", assertion),
+        ],
+    )
 }
 
 /// Signs claims with a key file's PEM private key, as a careless client would.
@@ -343,38 +350,14 @@ fn the_fake_refuses_every_malformed_assertion_entra_refuses() {
         ("not a JWT", "not.a.jwt".to_owned(), 50027),
     ];
     for (what, assertion, code) in cases {
-        let (status, body) = raw_post(
-            &token_url,
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_id", CLIENT_ID),
-                ("scope", "https://graph.microsoft.com/.default"),
-                (
-                    "client_assertion_type",
-                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-                ),
-                ("client_assertion", &assertion),
-            ],
-        );
+        let (status, body) = post_assertion(&token_url, &assertion);
         assert!(status == 400 || status == 401, "{what}: {status}");
         assert_eq!(body["error_codes"][0], code, "{what}: {body}");
     }
     // And the same forger with everything right is accepted: the cases above fail for
     // their one fault, not for the forger.
     let ok = forge("app.pem", header_with(&sha1_x5t()), good_claims("10"));
-    let (status, body) = raw_post(
-        &token_url,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", CLIENT_ID),
-            ("scope", "https://graph.microsoft.com/.default"),
-            (
-                "client_assertion_type",
-                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-            ),
-            ("client_assertion", &ok),
-        ],
-    );
+    let (status, body) = post_assertion(&token_url, &ok);
     assert_eq!(status, 200, "{body}");
 }
 

@@ -5,19 +5,6 @@ use std::time::Duration;
 
 use crate::support::*;
 
-fn user_code(line: &str) -> String {
-    let re = regex::Regex::new(r"enter the code ([A-Z0-9]+)").unwrap();
-    re.captures(line).expect("a user code")[1].to_owned()
-}
-
-fn act(fake: &FakeEntra, code: &str, action: &str) {
-    let (status, _) = raw_post(
-        &format!("{}/devicelogin", fake.url()),
-        &[("code", code), ("action", action)],
-    );
-    assert_eq!(status, 200);
-}
-
 #[test]
 fn device_code_v2_signs_in_and_prints_only_the_token() {
     let fake = FakeEntra::start();
@@ -32,7 +19,7 @@ fn device_code_v2_signs_in_and_prints_only_the_token() {
         "{line}"
     );
     live.wait_for(|l| l == "Waiting for sign-in (the code expires in 15m)...");
-    act(&fake, &user_code(&line), "approve");
+    act_on_device_code(&fake, &user_code(&line), "approve");
     let r = live.finish();
     assert_eq!(r.code, 0, "{}", r.stderr);
     let token = r.stdout.strip_suffix('\n').expect("newline");
@@ -75,7 +62,7 @@ fn device_code_json_output_holds_refresh_and_id_tokens() {
                 .args(["-s", "User.Read", "-o", "json"]),
         );
     let line = live.wait_for(|l| l.contains("enter the code"));
-    act(&fake, &user_code(&line), "approve");
+    act_on_device_code(&fake, &user_code(&line), "approve");
     let r = live.finish();
     assert_eq!(r.code, 0, "{}", r.stderr);
     let json: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
@@ -101,7 +88,7 @@ fn device_code_v1_uses_verification_url_string_numbers_and_the_code_field() {
             .args(["--resource", "https://management.azure.com/"]),
     );
     let line = live.wait_for(|l| l.contains("enter the code"));
-    act(&fake, &user_code(&line), "approve");
+    act_on_device_code(&fake, &user_code(&line), "approve");
     let r = live.finish();
     assert_eq!(r.code, 0, "{}", r.stderr);
     let reqs = fake.requests();
@@ -127,7 +114,7 @@ fn device_code_declined_is_exit_5_with_no_output() {
     let sb = Sandbox::new();
     let mut live = Live::spawn(&mut sb.delegated(&fake, "device-code"));
     let line = live.wait_for(|l| l.contains("enter the code"));
-    act(&fake, &user_code(&line), "decline");
+    act_on_device_code(&fake, &user_code(&line), "decline");
     let r = live.finish();
     assert_eq!(r.code, 5);
     assert_eq!(r.stdout, "");
@@ -162,7 +149,7 @@ fn device_code_slow_down_adds_five_seconds() {
     let sb = Sandbox::new();
     let mut live = Live::spawn(&mut sb.delegated(&fake, "device-code"));
     let line = live.wait_for(|l| l.contains("enter the code"));
-    act(&fake, &user_code(&line), "approve");
+    act_on_device_code(&fake, &user_code(&line), "approve");
     let r = live.finish();
     assert_eq!(r.code, 0, "{}", r.stderr);
     let polls: Vec<_> = fake
@@ -194,7 +181,7 @@ fn device_code_with_a_confidential_app_is_refused_with_the_public_client_hint() 
     ]);
     let mut live = Live::spawn(&mut cmd);
     let line = live.wait_for(|l| l.contains("enter the code"));
-    act(&fake, &user_code(&line), "approve");
+    act_on_device_code(&fake, &user_code(&line), "approve");
     let r = live.finish();
     assert_eq!(r.code, 3);
     assert!(r.stderr.contains("AADSTS7000218"), "{}", r.stderr);

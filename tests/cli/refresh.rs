@@ -166,18 +166,7 @@ fn missing_or_empty_refresh_token_files() {
 fn sign_in_once_with_device_code_then_keep_refreshing() {
     let fake = FakeEntra::start();
     let sb = Sandbox::new();
-    let mut live = Live::spawn(sb.delegated(&fake, "device-code").args(["-o", "json"]));
-    let line = live.wait_for(|l| l.contains("enter the code"));
-    let code = regex::Regex::new(r"enter the code ([A-Z0-9]+)")
-        .unwrap()
-        .captures(&line)
-        .unwrap()[1]
-        .to_owned();
-    raw_post(
-        &format!("{}/devicelogin", fake.url()),
-        &[("code", &code), ("action", "approve")],
-    );
-    let r = live.finish();
+    let r = device_sign_in(&sb, &fake, &["-o", "json"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let json: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     let file = sb.write("app.rt", json["refresh_token"].as_str().unwrap().as_bytes());

@@ -514,30 +514,19 @@ fn route(path: &str) -> Option<Endpoint> {
         ["_github", "idtoken"] => Some(Endpoint::GitHubOidc),
         ["devicelogin"] => Some(Endpoint::DeviceLogin),
         ["_fake", "stats"] => Some(Endpoint::Stats),
-        [tenant, "oauth2", "v2.0", "devicecode"] => Some(Endpoint::DeviceCode {
-            tenant: (*tenant).to_owned(),
-            v2: true,
-        }),
-        [tenant, "oauth2", "devicecode"] => Some(Endpoint::DeviceCode {
-            tenant: (*tenant).to_owned(),
-            v2: false,
-        }),
-        [tenant, "oauth2", "v2.0", "authorize"] => Some(Endpoint::Authorize {
-            tenant: (*tenant).to_owned(),
-            v2: true,
-        }),
-        [tenant, "oauth2", "authorize"] => Some(Endpoint::Authorize {
-            tenant: (*tenant).to_owned(),
-            v2: false,
-        }),
-        [tenant, "oauth2", "v2.0", "token"] => Some(Endpoint::Token {
-            tenant: (*tenant).to_owned(),
-            v2: true,
-        }),
-        [tenant, "oauth2", "token"] => Some(Endpoint::Token {
-            tenant: (*tenant).to_owned(),
-            v2: false,
-        }),
+        [tenant, "oauth2", "v2.0", leaf] => oauth2_endpoint(tenant, true, leaf),
+        [tenant, "oauth2", leaf] => oauth2_endpoint(tenant, false, leaf),
+        _ => None,
+    }
+}
+
+/// `/{tenant}/oauth2/[v2.0/]{leaf}`.
+fn oauth2_endpoint(tenant: &str, v2: bool, leaf: &str) -> Option<Endpoint> {
+    let tenant = tenant.to_owned();
+    match leaf {
+        "token" => Some(Endpoint::Token { tenant, v2 }),
+        "devicecode" => Some(Endpoint::DeviceCode { tenant, v2 }),
+        "authorize" => Some(Endpoint::Authorize { tenant, v2 }),
         _ => None,
     }
 }

@@ -287,6 +287,29 @@ impl Drop for Live {
     }
 }
 
+/// The user code in the device-code instructions.
+pub fn user_code(line: &str) -> String {
+    let re = regex::Regex::new(r"enter the code ([A-Z0-9]+)").expect("regex");
+    re.captures(line).expect("a user code")[1].to_owned()
+}
+
+/// The person at the fake's device login page: `approve` or `decline`.
+pub fn act_on_device_code(fake: &FakeEntra, code: &str, action: &str) {
+    let (status, _) = raw_post(
+        &format!("{}/devicelogin", fake.url()),
+        &[("code", code), ("action", action)],
+    );
+    assert_eq!(status, 200, "the device login page knows {code}");
+}
+
+/// Runs `device-code` with the public client and approves the sign-in as the user would.
+pub fn device_sign_in(sb: &Sandbox, fake: &FakeEntra, extra: &[&str]) -> Run {
+    let mut live = Live::spawn(sb.delegated(fake, "device-code").args(extra));
+    let line = live.wait_for(|l| l.contains("enter the code"));
+    act_on_device_code(fake, &user_code(&line), "approve");
+    live.finish()
+}
+
 /// A GET as a browser would make it; returns the status, the Location header and the body.
 pub fn browse(url: &str) -> (u16, Option<String>, String) {
     use std::io::{Read, Write};
