@@ -357,31 +357,13 @@ fn a_refused_cached_refresh_token_leads_to_a_new_sign_in() {
 fn refresh_without_a_file_uses_the_cached_refresh_token() {
     let fake = FakeEntra::start();
     let sb = Sandbox::new();
-    let r = run(sb.cmd().args([
-        "refresh",
-        "-t",
-        TENANT_ID,
-        "-c",
-        PUBLIC_CLIENT_ID,
-        "--authority-host",
-        &fake.url(),
-    ]));
+    let r = run(&mut sb.delegated_cmd(&fake, "refresh"));
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("no cached refresh token"), "{}", r.stderr);
     assert_eq!(device_sign_in(&sb, &fake, &[]).code, 0);
     for hint in [None, Some(USER_UPN)] {
-        let mut cmd = sb.cmd();
-        cmd.args([
-            "refresh",
-            "-t",
-            TENANT_ID,
-            "-c",
-            PUBLIC_CLIENT_ID,
-            "--authority-host",
-            &fake.url(),
-            "-s",
-            "Mail.Read",
-        ]);
+        let mut cmd = sb.delegated_cmd(&fake, "refresh");
+        cmd.args(["-s", "Mail.Read"]);
         if let Some(h) = hint {
             cmd.args(["--login-hint", h]);
         }
@@ -389,17 +371,9 @@ fn refresh_without_a_file_uses_the_cached_refresh_token() {
         assert_eq!(r.code, 0, "{}", r.stderr);
         assert_eq!(jwt_claims(r.stdout.trim())["scp"], "Mail.Read");
     }
-    let r = run(sb.cmd().args([
-        "refresh",
-        "-t",
-        TENANT_ID,
-        "-c",
-        PUBLIC_CLIENT_ID,
-        "--authority-host",
-        &fake.url(),
-        "--login-hint",
-        "someone.else@contoso.com",
-    ]));
+    let r = run(sb
+        .delegated_cmd(&fake, "refresh")
+        .args(["--login-hint", "someone.else@contoso.com"]));
     assert_eq!(r.code, 2, "{}", r.stderr);
 }
 

@@ -5,17 +5,7 @@ use crate::support::*;
 const GRAPH: &str = "https://graph.microsoft.com/.default openid profile offline_access";
 
 fn refresh(sb: &Sandbox, fake: &FakeEntra) -> assert_cmd::Command {
-    let mut c = sb.cmd();
-    c.args([
-        "refresh",
-        "-t",
-        TENANT_ID,
-        "-c",
-        PUBLIC_CLIENT_ID,
-        "--authority-host",
-        &fake.url(),
-    ]);
-    c
+    sb.delegated_cmd(fake, "refresh")
 }
 
 #[cfg(unix)]

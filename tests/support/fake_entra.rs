@@ -1067,6 +1067,8 @@ struct Granted {
     user: bool,
 }
 
+/// The token endpoint: resolves the tenant (the multi-tenant aliases resolve to the fake's
+/// one directory for delegated grants), then `issue` does the rest.
 #[allow(clippy::too_many_arguments)]
 fn token(
     state: &Shared,
@@ -1077,55 +1079,36 @@ fn token(
     token_url: &str,
     violation: &dyn Fn(String),
 ) -> Response {
-    let field = |name: &str| {
-        form.iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
-    let err = |status: u16, error: &str, code: u64, msg: &str| {
-        entra_error(status, error, code, msg, headers)
-    };
-    let mut seen = std::collections::HashSet::new();
-    for (k, _) in form {
-        if !seen.insert(k.as_str()) {
-            violation(format!("form field {k} sent twice"));
-        }
-    }
-
-    let Some(tenant_id) = resolve_tenant(tenant) else {
-        if matches!(tenant, "common" | "organizations" | "consumers") {
-            if field("grant_type") == Some("client_credentials") {
-                return err(
+    let tenant_id = match resolve_tenant(tenant) {
+        Some(id) => id,
+        None if matches!(tenant, "common" | "organizations" | "consumers") => {
+            let app_only = form
+                .iter()
+                .any(|(k, v)| k == "grant_type" && v == "client_credentials");
+            if app_only {
+                return entra_error(
                     400,
                     "invalid_request",
                     50059,
                     "No tenant-identifying information found in either the request or implied by any provided credentials.",
+                    headers,
                 );
             }
-            return token_for_alias(state, v2, form, headers, token_url, violation);
+            TENANT_ID
         }
-        return err(
-            400,
-            "invalid_request",
-            90002,
-            &format!(
-                "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant."
-            ),
-        );
+        None => {
+            return entra_error(
+                400,
+                "invalid_request",
+                90002,
+                &format!(
+                    "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant."
+                ),
+                headers,
+            );
+        }
     };
     issue(state, tenant_id, v2, form, headers, token_url, violation)
-}
-
-/// `organizations` and `common` resolve to the fake's one directory for delegated grants.
-fn token_for_alias(
-    state: &Shared,
-    v2: bool,
-    form: &[(String, String)],
-    headers: &HeaderMap,
-    token_url: &str,
-    violation: &dyn Fn(String),
-) -> Response {
-    issue(state, TENANT_ID, v2, form, headers, token_url, violation)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -1147,6 +1130,12 @@ fn issue(
         entra_error(status, error, code, msg, headers)
     };
     let lock = || state.lock().unwrap_or_else(|p| p.into_inner());
+    let mut seen = std::collections::HashSet::new();
+    for (k, _) in form {
+        if !seen.insert(k.as_str()) {
+            violation(format!("form field {k} sent twice"));
+        }
+    }
 
     let Some(grant) = field("grant_type") else {
         return err(

@@ -53,6 +53,13 @@ impl Sandbox {
         c
     }
 
+    /// `delegated`, as an assert_cmd command (for run-to-completion tests).
+    pub fn delegated_cmd(&self, fake: &FakeEntra, command: &str) -> assert_cmd::Command {
+        let mut c = assert_cmd::Command::from_std(self.delegated(fake, command));
+        c.timeout(std::time::Duration::from_secs(120));
+        c
+    }
+
     /// A delegated command against the fake with the public client.
     pub fn delegated(&self, fake: &FakeEntra, command: &str) -> std::process::Command {
         let mut c = self.std_cmd();
