@@ -192,6 +192,15 @@ impl Authority {
     pub fn authorize_url(&self) -> String {
         self.endpoint("authorize")
     }
+
+    /// The v2 admin consent endpoint, `{host}/{tenant}/v2.0/adminconsent`.
+    pub fn adminconsent_url(&self) -> String {
+        format!(
+            "{}/{}/v2.0/adminconsent",
+            self.host.as_str(),
+            self.tenant.as_str()
+        )
+    }
 }
 
 #[cfg(test)]

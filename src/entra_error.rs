@@ -18,7 +18,7 @@ pub struct EntraError {
     pub correlation_id: Option<String>,
     /// `suberror`, e.g. `consent_required` or `bad_token`.
     pub suberror: Option<String>,
-    /// The HTTP status the error came with.
+    /// The HTTP status the error came with; 0 for an error that came on a redirect.
     pub status: u16,
 }
 
@@ -67,6 +67,37 @@ impl EntraError {
             suberror: wire.suberror.filter(|s| !s.is_empty()),
             status,
         })
+    }
+
+    /// An error that came back on a browser redirect (`error`, `error_description`)
+    /// rather than in a token answer: its ids are read from the description's lines
+    /// (`Trace ID: …`, `Correlation ID: …`), and it has no HTTP status (0).
+    pub fn from_redirect(error: &str, description: Option<&str>) -> Self {
+        let line_value = |name: &str| {
+            description?
+                .lines()
+                .find_map(|l| l.trim().strip_prefix(name))
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let first = description
+            .and_then(|d| d.lines().map(str::trim).find(|l| !l.is_empty()))
+            .map(|l| truncate(l, 400));
+        Self {
+            error: error.to_owned(),
+            codes: first.as_deref().and_then(aadsts_in).into_iter().collect(),
+            description: first,
+            trace_id: line_value("Trace ID:"),
+            correlation_id: line_value("Correlation ID:"),
+            suberror: None,
+            status: 0,
+        }
+    }
+
+    /// True when an administrator's consent would cure the refusal (AADSTS65001, 90093,
+    /// 90094): the place to name `entra-token admin-consent`.
+    pub fn needs_admin_consent(&self) -> bool {
+        [65001, 90093, 90094].iter().any(|c| self.has_code(*c))
     }
 
     /// True when any of the AADSTS codes is `code`.
@@ -175,7 +206,23 @@ pub const HINTS: &[(u64, &str)] = &[
     ),
     (
         65001,
-        "consent is required: an administrator must grant consent for this app and these permissions (API permissions → Grant admin consent)",
+        "consent is required: an administrator must consent to this app for the whole tenant with `entra-token admin-consent` (or API permissions → Grant admin consent)",
+    ),
+    (
+        90094,
+        "only an administrator can grant these permissions: have one consent for the whole tenant with `entra-token admin-consent`",
+    ),
+    (
+        90093,
+        "the account that signed in may not grant these permissions: an administrator (Global, Privileged Role or Cloud Application Administrator) must run `entra-token admin-consent`",
+    ),
+    (
+        65004,
+        "the consent was declined on the consent page: run the command again and accept",
+    ),
+    (
+        50194,
+        "the app is not multi-tenant: set Supported account types to accounts in any organizational directory (Authentication of the app registration), or consent in the app's home tenant",
     ),
     (
         50076,

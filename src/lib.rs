@@ -21,8 +21,9 @@
 //!
 //! Steps 2 to 5 are [`flow::redeem`]; the flows in [`flow`] only choose a grant:
 //! [`flow::client_credentials`], [`flow::device_code`] (a polling state machine with time
-//! passed in), [`flow::auth_code`] (PKCE from [`pkce`], the redirect listener in
-//! [`loopback`]) and [`flow::refresh`]. Around them, [`cache`] keeps tokens per user
+//! passed in), [`flow::auth_code`] (PKCE from [`pkce`], the redirect listener or
+//! paste-back in [`loopback`]) and [`flow::refresh`]; [`flow::admin_consent`] uses the same
+//! redirect path but redeems nothing. Around them, [`cache`] keeps tokens per user
 //! (0700/0600, atomic writes, a per-key lock for single flight), [`jwt`] reads tokens
 //! without verifying them, and [`clients`] names Microsoft's well-known public clients.
 

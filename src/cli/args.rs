@@ -119,6 +119,17 @@ pub enum Command {
     #[command(after_long_help = RF_EXAMPLES)]
     Refresh(RefreshArgs),
 
+    /// An administrator installs an app into a whole tenant; prints the tenant ID.
+    ///
+    /// Opens the v2 /adminconsent page (or, with --resource, the v1 authorize page with
+    /// prompt=admin_consent) for the app, and waits for the redirect exactly as auth-code
+    /// does: a loopback listener, or the final address pasted on stdin. On success stdout
+    /// is the ID of the tenant that consented; nothing is redeemed and no token is printed.
+    /// A multi-tenant service app can then use client-credentials in that tenant. The
+    /// tenant defaults to organizations (the administrator's own directory).
+    #[command(after_long_help = CONSENT_EXAMPLES)]
+    AdminConsent(AdminConsentArgs),
+
     /// Show a JWT's header, claims and a summary; no network, no signature check.
     ///
     /// Answers "why does the API say 401": wrong audience, missing roles or scopes, an
@@ -249,6 +260,24 @@ EXAMPLES:
   Choose the account and the tenant's sign-in page:
     entra-token auth-code -c $APP --prompt select_account --login-hint adele@contoso.com --domain-hint contoso.com";
 
+const CONSENT_EXAMPLES: &str = "\
+EXAMPLES:
+  Install a multi-tenant service app into a customer's tenant, then use it there:
+    tenant=$(entra-token admin-consent -c $APP -t customer.onmicrosoft.com)
+    entra-token client-credentials -t \"$tenant\" -c $APP --certificate app.pem
+
+  Over SSH: no browser here, paste the final address back:
+    entra-token admin-consent -c $APP --no-browser \\
+      --redirect-uri https://login.microsoftonline.com/common/oauth2/nativeclient
+
+  v1 (resource instead of scopes; prompt=admin_consent):
+    entra-token admin-consent -c $APP -r https://management.azure.com/
+
+EXIT STATUS:
+  0 consent granted (tenant ID on stdout); 1 local problem (the listener port is taken);
+  2 usage error; 3 Entra refused (not an administrator, app not multi-tenant, redirect URI
+  not registered); 5 the redirect did not come back (state mismatch, cancelled, timed out).";
+
 const RF_EXAMPLES: &str = "\
 EXAMPLES:
   A fresh access token; the rotated refresh token replaces the old one in the file:
@@ -318,23 +347,10 @@ pub struct AuthCodeArgs {
     #[command(flatten)]
     pub common: TokenArgs,
 
-    /// Redirect URI; default http://localhost:PORT served on 127.0.0.1.
-    ///
-    /// A loopback http URI is served by the listener (its path is accepted, as is /); any
-    /// other (https://login.microsoftonline.com/common/oauth2/nativeclient,
-    /// urn:ietf:wg:oauth:2.0:oob) means paste-back: the final address is read from stdin.
-    #[arg(long, value_name = "URI")]
-    pub redirect_uri: Option<String>,
+    #[command(flatten)]
+    pub redirect: RedirectArgs,
 
-    /// Port of the loopback listener (default: any free port).
-    #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
-    pub port: Option<u16>,
-
-    /// Do not open a browser; the URL is on stderr either way.
-    #[arg(long)]
-    pub no_browser: bool,
-
-    /// prompt= on the authorize request.
+    /// prompt= on the authorize request (admin_consent: v1 only, with --resource).
     #[arg(long, value_enum, value_name = "PROMPT")]
     pub prompt: Option<PromptArg>,
 
@@ -356,6 +372,74 @@ pub struct AuthCodeArgs {
 
     #[command(flatten)]
     pub certificate: CertificateArgs,
+}
+
+/// Where the browser comes back: the loopback listener or paste-back (auth-code and
+/// admin-consent alike).
+#[derive(Debug, Args)]
+pub struct RedirectArgs {
+    /// Redirect URI; default http://localhost:PORT served on 127.0.0.1.
+    ///
+    /// A loopback http URI is served by the listener (its path is accepted, as is /; a
+    /// [::1] URI is served on [::1]); any other
+    /// (https://login.microsoftonline.com/common/oauth2/nativeclient,
+    /// urn:ietf:wg:oauth:2.0:oob) means paste-back: the final address is read from stdin.
+    #[arg(long, value_name = "URI")]
+    pub redirect_uri: Option<String>,
+
+    /// Port of the loopback listener (default: any free port).
+    #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
+    pub port: Option<u16>,
+
+    /// Do not open a browser; the URL is on stderr either way.
+    #[arg(long)]
+    pub no_browser: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AdminConsentArgs {
+    /// Tenant to install the app into: a GUID, a verified domain, or organizations (the
+    /// administrator's own directory).
+    #[arg(short, long, env = env::TENANT, value_name = "TENANT")]
+    pub tenant: Option<String>,
+
+    /// The application (client) ID to install.
+    #[arg(short = 'c', long, env = env::CLIENT_ID, value_name = "GUID")]
+    pub client_id: Option<String>,
+
+    /// Scope to consent to (v2 /adminconsent); repeat it or separate scopes by spaces.
+    ///
+    /// Default: https://graph.microsoft.com/.default (everything the app registration
+    /// lists under API permissions).
+    #[arg(
+        short,
+        long = "scope",
+        value_name = "SCOPE",
+        conflicts_with = "resource"
+    )]
+    pub scopes: Vec<String>,
+
+    /// Resource URI; selects the v1 authorize endpoint with prompt=admin_consent.
+    #[arg(short, long, value_name = "URI")]
+    pub resource: Option<String>,
+
+    /// Authority host URL, or a bare host meaning https [env: AZURE_AUTHORITY_HOST]
+    ///
+    /// Plain http is refused unless the host is loopback. Default: the --cloud's host.
+    #[arg(long, value_name = "URL", conflicts_with = "cloud")]
+    pub authority_host: Option<String>,
+
+    /// National cloud whose authority host to use.
+    #[arg(long, value_enum, value_name = "CLOUD")]
+    pub cloud: Option<CloudArg>,
+
+    #[command(flatten)]
+    pub redirect: RedirectArgs,
+
+    /// Give up waiting for the browser after this many seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 300,
+          value_parser = clap::value_parser!(u64).range(1..=86400))]
+    pub timeout_signin: u64,
 }
 
 #[derive(Debug, Args)]
@@ -403,6 +487,9 @@ pub enum PromptArg {
     SelectAccount,
     /// No interaction: fail if the user would have to act.
     None,
+    /// An administrator consents for the whole tenant (v1, with --resource).
+    #[value(name = "admin_consent")]
+    AdminConsent,
 }
 
 impl PromptArg {
@@ -412,6 +499,7 @@ impl PromptArg {
             Self::Consent => "consent",
             Self::SelectAccount => "select_account",
             Self::None => "none",
+            Self::AdminConsent => "admin_consent",
         }
     }
 }

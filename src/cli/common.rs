@@ -46,21 +46,8 @@ pub fn resolve(args: &TokenArgs, rule: TenantRule) -> Result<Resolved> {
         }
         (None, TenantRule::Delegated) => Tenant::parse("organizations")?,
     };
-    let client_id = match args.client_id.as_deref().map(str::trim) {
-        Some(c) if !c.is_empty() => entra_token::clients::resolve_client_id(c).to_owned(),
-        _ => {
-            return Err(Error::usage(format!(
-                "no client ID: pass --client-id or set {} to the application (client) ID",
-                env::CLIENT_ID
-            )));
-        }
-    };
-    if client_id.contains(|c: char| c.is_whitespace() || c.is_control()) {
-        return Err(Error::usage(format!(
-            "--client-id '{client_id}' contains spaces"
-        )));
-    }
-    let host = authority_host(args)?;
+    let client_id = client_id(args.client_id.as_deref())?;
+    let host = authority_host(args.authority_host.as_deref(), args.cloud)?;
     let mut target = Target::new(&args.scopes, args.resource.as_deref())?;
     if rule == TenantRule::Delegated {
         target = target.with_oidc_scopes();
@@ -78,12 +65,32 @@ pub fn resolve(args: &TokenArgs, rule: TenantRule) -> Result<Resolved> {
     })
 }
 
+/// `--client-id` (or AZURE_CLIENT_ID), a GUID or a well-known public client's name.
+pub fn client_id(arg: Option<&str>) -> Result<String> {
+    let client_id = match arg.map(str::trim) {
+        Some(c) if !c.is_empty() => entra_token::clients::resolve_client_id(c).to_owned(),
+        _ => {
+            return Err(Error::usage(format!(
+                "no client ID: pass --client-id or set {} to the application (client) ID",
+                env::CLIENT_ID
+            )));
+        }
+    };
+    if client_id.contains(|c: char| c.is_whitespace() || c.is_control()) {
+        return Err(Error::usage(format!(
+            "--client-id '{}' contains spaces",
+            client_id.escape_default()
+        )));
+    }
+    Ok(client_id)
+}
+
 /// `--authority-host` beats `--cloud`, which beats AZURE_AUTHORITY_HOST.
-fn authority_host(args: &TokenArgs) -> Result<AuthorityHost> {
-    if let Some(h) = &args.authority_host {
+pub fn authority_host(arg: Option<&str>, cloud: Option<CloudArg>) -> Result<AuthorityHost> {
+    if let Some(h) = arg {
         return AuthorityHost::parse(h);
     }
-    if let Some(cloud) = args.cloud {
+    if let Some(cloud) = cloud {
         let cloud = match cloud {
             CloudArg::Public => Cloud::Public,
             CloudArg::Usgov => Cloud::UsGov,

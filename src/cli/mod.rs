@@ -1,5 +1,6 @@
 //! The command line: parse, run, report. The library never sees a clap type.
 
+mod admin_consent;
 pub mod args;
 mod auth_code;
 mod cache;
@@ -12,6 +13,7 @@ mod device_code;
 mod env;
 pub mod output;
 mod progress;
+mod redirect;
 mod refresh;
 pub mod report;
 
@@ -36,12 +38,12 @@ pub fn main() -> ExitCode {
         Ok(bytes) => match output::write_stdout(&bytes) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
-                report::error(&Error::local(format!("cannot write to stdout: {e}")));
+                report::error(&Error::local(format!("cannot write to stdout: {e}")), None);
                 ExitCode::from(1)
             }
         },
         Err(e) => {
-            report::error(&e);
+            report::error(&e, consent_command(&cli).as_deref());
             ExitCode::from(e.kind().exit_code())
         }
     }
@@ -62,6 +64,7 @@ fn run(cli: &Cli) -> entra_token::Result<Vec<u8>> {
         Command::DeviceCode(args) => render(&device_code::run(args, v)?, &args.common),
         Command::AuthCode(args) => render(&auth_code::run(args, v)?, &args.common),
         Command::Refresh(args) => render(&refresh::run(args, v)?, &args.common),
+        Command::AdminConsent(args) => admin_consent::run(args),
         Command::Decode(args) => decode::run(args),
         Command::Cache(cmd) => cache::run(cmd),
         Command::Completions { shell } => {
@@ -71,6 +74,62 @@ fn run(cli: &Cli) -> entra_token::Result<Vec<u8>> {
         }
         Command::Man { dir } => man(dir.as_deref()),
     }
+}
+
+/// The `entra-token admin-consent` line that installs this invocation's app with its
+/// permissions, for the hint of a consent refusal (AADSTS65001, 90093, 90094).
+fn consent_command(cli: &Cli) -> Option<String> {
+    let (tenant, client_id, scopes, resource) = match &cli.command {
+        Command::ClientCredentials(a) => token_parts(&a.common),
+        Command::CertAssertion(a) => token_parts(&a.common),
+        Command::DeviceCode(a) => token_parts(&a.common),
+        Command::AuthCode(a) => token_parts(&a.common),
+        Command::Refresh(a) => token_parts(&a.common),
+        Command::AdminConsent(a) => (
+            a.tenant.as_deref(),
+            a.client_id.as_deref(),
+            &a.scopes[..],
+            a.resource.as_deref(),
+        ),
+        _ => return None,
+    };
+    let mut line = format!("entra-token admin-consent -c {}", shell_word(client_id?)?);
+    if let Some(t) = tenant {
+        line.push_str(&format!(" -t {}", shell_word(t)?));
+    }
+    if let Some(r) = resource {
+        line.push_str(&format!(" -r {}", shell_word(r)?));
+    } else {
+        let oidc = entra_token::scope::OIDC_SCOPES;
+        let wanted: Vec<&str> = scopes
+            .iter()
+            .flat_map(|s| s.split_whitespace())
+            .filter(|s| !oidc.contains(s) && *s != entra_token::scope::DEFAULT_SCOPE)
+            .collect();
+        if !wanted.is_empty() {
+            line.push_str(&format!(" -s {}", shell_word(&wanted.join(" "))?));
+        }
+    }
+    Some(line)
+}
+
+fn token_parts(a: &args::TokenArgs) -> (Option<&str>, Option<&str>, &[String], Option<&str>) {
+    (
+        a.tenant.as_deref(),
+        a.client_id.as_deref(),
+        &a.scopes[..],
+        a.resource.as_deref(),
+    )
+}
+
+/// A value as one shell word: bare when plain, else single-quoted; `None` when it holds a
+/// quote or a control character (then no line is suggested).
+fn shell_word(value: &str) -> Option<String> {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-._:/@=+,".contains(c);
+    if !value.is_empty() && value.chars().all(plain) {
+        return Some(value.to_owned());
+    }
+    (!value.contains(|c: char| c == '\'' || c.is_control())).then(|| format!("'{value}'"))
 }
 
 fn render(

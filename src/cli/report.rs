@@ -4,8 +4,9 @@
 
 use entra_token::Error;
 
-/// Formats an error for the terminal.
-pub fn render(error: &Error) -> String {
+/// Formats an error for the terminal. `consent` is the `entra-token admin-consent` line
+/// that would cure a consent refusal of this invocation, shown under the hint.
+pub fn render(error: &Error, consent: Option<&str>) -> String {
     let mut out = format!("entra-token: error: {error}\n");
     let mut ids = Vec::new();
     let mut hint = None;
@@ -34,11 +35,16 @@ pub fn render(error: &Error) -> String {
         if let Some(s) = &entra.suberror {
             evidence.push(format!("suberror {s}"));
         }
-        evidence.push(format!("HTTP {}", entra.status));
+        if entra.status != 0 {
+            evidence.push(format!("HTTP {}", entra.status));
+        }
         out.push_str(&format!("  {}\n", evidence.join("  ")));
         ids.insert(0, ("correlation id", entra.correlation_id.clone()));
         ids.insert(0, ("trace id", entra.trace_id.clone()));
-        hint = entra.hint();
+        hint = entra.hint().map(|h| match consent {
+            Some(line) if entra.needs_admin_consent() => format!("{h}:\n      {line}"),
+            _ => h.to_owned(),
+        });
     }
     let ids: Vec<String> = ids
         .into_iter()
@@ -54,8 +60,8 @@ pub fn render(error: &Error) -> String {
 }
 
 /// Prints an error.
-pub fn error(error: &Error) {
-    eprint!("{}", render(error));
+pub fn error(error: &Error, consent: Option<&str>) {
+    eprint!("{}", render(error, consent));
 }
 
 /// Prints a warning line.

@@ -1,12 +1,11 @@
-//! The authorization code flow with PKCE: build the authorize URL, take the code from the
-//! loopback listener or from pasted text, and redeem it.
+//! The authorization code flow with PKCE: build the authorize URL and redeem the code
+//! that comes back through [`crate::loopback`].
 
 use url::Url;
 
 use crate::authority::Authority;
 use crate::credential::ClientCredential;
 use crate::error::{Error, Result};
-use crate::loopback;
 use crate::pkce::{Pkce, random_state};
 use crate::request::Grant;
 use crate::response::TokenResponse;
@@ -108,48 +107,6 @@ impl AuthCode {
     }
 }
 
-/// Takes the code from what the user pasted: the whole redirect URL (query or fragment)
-/// or the bare code. A pasted URL's `state` must match.
-pub fn parse_pasted(input: &str, expected_state: &str) -> Result<Secret> {
-    let text = input.trim();
-    if text.is_empty() {
-        return Err(Error::SignIn(
-            "nothing was pasted; sign-in cancelled".into(),
-        ));
-    }
-    let query = text
-        .split_once('?')
-        .map(|(_, q)| q)
-        .or_else(|| text.split_once('#').map(|(_, f)| f));
-    let looks_like_query = query.is_some() || text.contains("code=") || text.contains("error=");
-    if looks_like_query {
-        let q = query.unwrap_or(text);
-        let q = q.split('#').next().unwrap_or(q);
-        let redirect = loopback::parse_query(q).ok_or_else(|| {
-            Error::SignIn("the pasted URL carries neither a code nor an error".into())
-        })?;
-        return loopback::accept(redirect, expected_state, true);
-    }
-    if text.contains(char::is_whitespace) {
-        return Err(Error::SignIn(
-            "the pasted text is neither the redirect URL nor a code".into(),
-        ));
-    }
-    Ok(Secret::new(text))
-}
-
-/// True for redirect URIs the loopback listener can serve: http on localhost or
-/// 127.0.0.1 (any port).
-pub fn is_loopback_redirect(uri: &str) -> bool {
-    Url::parse(uri).is_ok_and(|u| {
-        u.scheme() == "http"
-            && matches!(
-                u.host_str(),
-                Some("localhost") | Some("127.0.0.1") | Some("[::1]")
-            )
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,35 +147,5 @@ mod tests {
         assert_eq!(get("login_hint"), Some("adele@contoso.com"));
         assert_eq!(get("domain_hint"), None);
         assert!(!a.url.contains(a.pkce.verifier.expose()));
-    }
-
-    #[test]
-    fn pasted_urls_and_bare_codes() {
-        let ok = "https://login.microsoftonline.com/common/oauth2/nativeclient?code=C1&state=S&session_state=x";
-        assert_eq!(parse_pasted(ok, "S").unwrap().expose(), "C1");
-        assert_eq!(parse_pasted("  C2\n", "S").unwrap().expose(), "C2");
-        assert_eq!(
-            parse_pasted("urn:ietf:wg:oauth:2.0:oob?code=C3&state=S", "S")
-                .unwrap()
-                .expose(),
-            "C3"
-        );
-        let e = parse_pasted("https://x/y?code=C&state=other", "S").unwrap_err();
-        assert!(e.to_string().starts_with("state mismatch"));
-        let e = parse_pasted("https://x/y?error=access_denied&state=S", "S").unwrap_err();
-        assert_eq!(e.kind(), crate::ErrorKind::SignIn);
-        assert!(parse_pasted("", "S").is_err());
-        assert!(parse_pasted("two words", "S").is_err());
-    }
-
-    #[test]
-    fn loopback_redirects() {
-        assert!(is_loopback_redirect("http://localhost:8400/cb"));
-        assert!(is_loopback_redirect("http://127.0.0.1"));
-        assert!(!is_loopback_redirect(
-            "https://login.microsoftonline.com/common/oauth2/nativeclient"
-        ));
-        assert!(!is_loopback_redirect("urn:ietf:wg:oauth:2.0:oob"));
-        assert!(!is_loopback_redirect("http://example.com/cb"));
     }
 }

@@ -1,6 +1,7 @@
 //! The token flows. Each one only chooses its grant and credential; building, sending
 //! and parsing are shared here.
 
+pub mod admin_consent;
 pub mod auth_code;
 pub mod client_credentials;
 pub mod device_code;

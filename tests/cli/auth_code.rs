@@ -289,3 +289,43 @@ fn a_confidential_web_app_adds_its_secret() {
         .unwrap();
     assert_eq!(token_req.field("client_secret"), Some(CLIENT_SECRET));
 }
+
+#[test]
+fn an_ipv6_loopback_redirect_is_served_on_ipv6_and_forged_errors_are_ignored() {
+    let fake = FakeEntra::start();
+    let sb = Sandbox::new();
+    let port = {
+        let l = std::net::TcpListener::bind("[::1]:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let redirect_uri = format!("http://[::1]:{port}/cb");
+    let mut live = Live::spawn(sb.delegated(&fake, "auth-code").args([
+        "--no-browser",
+        "--redirect-uri",
+        &redirect_uri,
+    ]));
+    let url = authorize_line(&mut live, &fake);
+    assert_eq!(
+        query_param(&url, "redirect_uri").as_deref(),
+        Some(redirect_uri.as_str())
+    );
+    let state = query_param(&url, "state").unwrap();
+    // Anyone on the machine can send an error without the state: it does not end the
+    // sign-in.
+    let (status, _, page) = browse(&format!("{redirect_uri}?error=access_denied"));
+    assert_eq!(status, 400);
+    assert!(page.contains("does not belong"), "{page}");
+    let (status, _, _) = browse(&format!(
+        "{redirect_uri}?error=access_denied&state=not-{state}"
+    ));
+    assert_eq!(status, 400);
+    // The real redirect, on [::1]: its code is redeemed (and refused, as this one was
+    // never issued), which proves the listener took it.
+    let enc: String = form_urlencoded::byte_serialize(state.as_bytes()).collect();
+    let (status, _, _) = browse(&format!("{redirect_uri}?code=never-issued&state={enc}"));
+    assert_eq!(status, 200);
+    let r = live.finish();
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("error invalid_grant"), "{}", r.stderr);
+    assert_eq!(r.stdout, "");
+}

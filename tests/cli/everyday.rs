@@ -172,6 +172,7 @@ fn man_pages_are_generated_for_every_command() {
     assert_eq!(
         pages,
         [
+            "entra-token-admin-consent.1",
             "entra-token-auth-code.1",
             "entra-token-cache.1",
             "entra-token-cert-assertion.1",

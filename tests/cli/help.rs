@@ -2,12 +2,13 @@
 
 use crate::support::*;
 
-const COMMANDS: [&str; 9] = [
+const COMMANDS: [&str; 10] = [
     "client-credentials",
     "cert-assertion",
     "device-code",
     "auth-code",
     "refresh",
+    "admin-consent",
     "decode",
     "cache",
     "completions",

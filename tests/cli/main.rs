@@ -4,6 +4,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod admin_consent;
 mod auth_code;
 mod cache;
 mod certificate;

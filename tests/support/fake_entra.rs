@@ -47,6 +47,9 @@ pub const AKS_SUBJECT: &str = "system:serviceaccount:payments:workload";
 pub const FEDERATED_AUDIENCE: &str = "api://AzureADTokenExchange";
 /// A public client ("Allow public client flows" on) for delegated sign-in.
 pub const PUBLIC_CLIENT_ID: &str = "3c1f2a9e-7b44-4d0e-8f6a-91d2c5e4b7a0";
+/// An API in the directory that no app has consent for until an administrator grants it
+/// (`admin-consent`): app-only tokens for it are refused with AADSTS65001 until then.
+pub const CONSENT_RESOURCE: &str = "https://billing.contoso.example";
 /// The user who signs in.
 pub const USER_UPN: &str = "adele.vance@contoso.onmicrosoft.com";
 /// That user's object ID.
@@ -65,6 +68,8 @@ pub enum BrowserUser {
     Approve,
     /// Declines consent: the redirect carries error=access_denied.
     Decline,
+    /// Is not an administrator: admin consent ends in error=access_denied (AADSTS90093).
+    NotAdmin,
 }
 
 /// A scripted misbehaviour, applied to the next token-endpoint request instead of the
@@ -161,6 +166,8 @@ struct State_ {
     browser_user: BrowserUser,
     /// Refresh tokens by value.
     refresh_tokens: HashMap<String, IssuedRefresh>,
+    /// Apps an administrator consented to [`CONSENT_RESOURCE`] for.
+    consented: std::collections::HashSet<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -290,6 +297,7 @@ impl FakeEntra {
             codes: HashMap::new(),
             browser_user: BrowserUser::Approve,
             refresh_tokens: HashMap::new(),
+            consented: Default::default(),
         }));
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -503,6 +511,7 @@ enum Endpoint {
     Token { tenant: String, v2: bool },
     DeviceCode { tenant: String, v2: bool },
     Authorize { tenant: String, v2: bool },
+    AdminConsent { tenant: String },
     DeviceLogin,
     GitHubOidc,
     Stats,
@@ -514,6 +523,9 @@ fn route(path: &str) -> Option<Endpoint> {
         ["_github", "idtoken"] => Some(Endpoint::GitHubOidc),
         ["devicelogin"] => Some(Endpoint::DeviceLogin),
         ["_fake", "stats"] => Some(Endpoint::Stats),
+        [tenant, "v2.0", "adminconsent"] => Some(Endpoint::AdminConsent {
+            tenant: (*tenant).to_owned(),
+        }),
         [tenant, "oauth2", "v2.0", leaf] => oauth2_endpoint(tenant, true, leaf),
         [tenant, "oauth2", leaf] => oauth2_endpoint(tenant, false, leaf),
         _ => None,
@@ -629,7 +641,10 @@ async fn handle(
     // What every request from entra-token must carry (browser pages excepted).
     let from_tool = !matches!(
         endpoint,
-        Endpoint::Authorize { .. } | Endpoint::DeviceLogin | Endpoint::Stats
+        Endpoint::Authorize { .. }
+            | Endpoint::AdminConsent { .. }
+            | Endpoint::DeviceLogin
+            | Endpoint::Stats
     );
     match headers
         .get("client-request-id")
@@ -727,6 +742,7 @@ async fn handle(
             device_code(&state, &tenant, v2, &form, &headers, &host, &violation)
         }
         Endpoint::Authorize { tenant, v2 } => authorize(&state, &tenant, v2, &uri, &violation),
+        Endpoint::AdminConsent { tenant } => admin_consent(&state, &tenant, &uri, &violation),
         Endpoint::Token { tenant, v2 } => {
             if method != Method::POST {
                 violation(format!("{method} to the token endpoint"));
@@ -1296,6 +1312,17 @@ fn issue(
                     );
                 }
             }
+            let resource = target.trim_end_matches("/.default").trim_end_matches('/');
+            if resource == CONSENT_RESOURCE && !lock().consented.contains(client_id) {
+                return err(
+                    400,
+                    "invalid_grant",
+                    65001,
+                    &format!(
+                        "The user or administrator has not consented to use the application with ID '{client_id}' named 'Contoso Deploy'. Send an interactive authorization request for this user and resource."
+                    ),
+                );
+            }
             Granted {
                 target: target.to_owned(),
                 user: false,
@@ -1815,15 +1842,7 @@ fn authorize(
         ));
     }
     let redirect_uri = field("redirect_uri").unwrap_or_default().to_owned();
-    let registered = REDIRECT_URIS.iter().any(|r| {
-        if *r == "http://localhost" {
-            url::Url::parse(&redirect_uri)
-                .is_ok_and(|u| u.scheme() == "http" && u.host_str() == Some("localhost"))
-        } else {
-            *r == redirect_uri
-        }
-    });
-    if !registered {
+    if !redirect_registered(&redirect_uri) {
         return bad(&format!(
             "AADSTS50011: The redirect URI '{redirect_uri}' specified in the request does not match the redirect URIs configured for the application."
         ));
@@ -1834,8 +1853,16 @@ fn authorize(
     if field("response_mode").is_some_and(|m| m != "query") {
         violation("response_mode is not query".into());
     }
-    if field("code_challenge_method") != Some("S256")
-        || field("code_challenge").is_none_or(|c| c.len() != 43)
+    let admin_consent = field("prompt") == Some("admin_consent");
+    if admin_consent && v2 {
+        return bad(
+            "AADSTS90023: prompt=admin_consent is not supported on the v2.0 authorize endpoint; use /adminconsent.",
+        );
+    }
+    // A v1 admin consent's code is never redeemed, so it needs no PKCE.
+    if !admin_consent
+        && (field("code_challenge_method") != Some("S256")
+            || field("code_challenge").is_none_or(|c| c.len() != 43))
     {
         violation("authorize request without a PKCE S256 challenge".into());
         return bad(
@@ -1857,7 +1884,13 @@ fn authorize(
     drop(s);
     let sep = if redirect_uri.contains('?') { '&' } else { '?' };
     let location = match user {
-        BrowserUser::Decline => format!(
+        BrowserUser::NotAdmin if admin_consent => consent_error(
+            &redirect_uri,
+            sep,
+            "AADSTS90093: Contoso Deploy is requesting one or more permissions that you are not authorized to grant.",
+            &state_param,
+        ),
+        BrowserUser::Decline | BrowserUser::NotAdmin => format!(
             "{redirect_uri}{sep}error=access_denied&error_description={}&state={}",
             form_urlencoded::byte_serialize(
                 b"AADSTS65004: User declined to consent to access the app."
@@ -1866,6 +1899,13 @@ fn authorize(
             form_urlencoded::byte_serialize(state_param.as_bytes()).collect::<String>()
         ),
         BrowserUser::Approve => {
+            if admin_consent && target.trim_end_matches('/') == CONSENT_RESOURCE {
+                state
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .consented
+                    .insert(client_id.to_owned());
+            }
             let code = format!("1.AR8A{}", random_id().replace('-', ""));
             state
                 .lock()
@@ -1890,6 +1930,123 @@ fn authorize(
         }
     };
     (StatusCode::FOUND, [(header::LOCATION, location)], "").into_response()
+}
+
+/// An `error=access_denied` redirect with an AADSTS description, as Entra words them.
+fn consent_error(redirect_uri: &str, sep: char, message: &str, state: &str) -> String {
+    let description = format!(
+        "{message}\r\nTrace ID: {}\r\nCorrelation ID: {}\r\nTimestamp: {}",
+        random_id(),
+        random_id(),
+        httpdate::fmt_http_date(SystemTime::now())
+    );
+    let enc = |v: &str| form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>();
+    format!(
+        "{redirect_uri}{sep}error=access_denied&error_description={}&state={}",
+        enc(&description),
+        enc(state)
+    )
+}
+
+/// The v2 admin consent endpoint, acting as a browser where an administrator (or, by
+/// [`BrowserUser`], a user who is not one) is signed in.
+fn admin_consent(state: &Shared, tenant: &str, uri: &Uri, violation: &dyn Fn(String)) -> Response {
+    let query: Vec<(String, String)> = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+        .into_owned()
+        .collect();
+    let field = |name: &str| {
+        query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let bad = |msg: &str| {
+        (
+            StatusCode::BAD_REQUEST,
+            format!("<html><body>{msg}</body></html>"),
+        )
+            .into_response()
+    };
+    for (k, _) in &query {
+        if !["client_id", "scope", "redirect_uri", "state"].contains(&k.as_str()) {
+            violation(format!("unexpected admin consent parameter {k}"));
+        }
+    }
+    if resolve_tenant(tenant).is_none() && tenant != "organizations" {
+        return bad(&format!("AADSTS90002: Tenant '{tenant}' not found."));
+    }
+    let client_id = field("client_id").unwrap_or_default();
+    let user = {
+        let s = state.lock().unwrap_or_else(|p| p.into_inner());
+        if !s.apps.iter().any(|a| a.client_id == client_id) {
+            return bad(&format!(
+                "AADSTS700016: Application with identifier '{client_id}' was not found in the directory."
+            ));
+        }
+        s.browser_user
+    };
+    let redirect_uri = field("redirect_uri").unwrap_or_default().to_owned();
+    if !redirect_registered(&redirect_uri) {
+        return bad(&format!(
+            "AADSTS50011: The redirect URI '{redirect_uri}' specified in the request does not match the redirect URIs configured for the application."
+        ));
+    }
+    let Some(scope) = field("scope").filter(|s| !s.trim().is_empty()) else {
+        violation("admin consent request without scope".into());
+        return bad(
+            "AADSTS900144: The request body must contain the following parameter: 'scope'.",
+        );
+    };
+    let state_param = field("state").unwrap_or_default().to_owned();
+    if state_param.len() < 16 {
+        violation("admin consent request without a random state".into());
+    }
+    let sep = if redirect_uri.contains('?') { '&' } else { '?' };
+    let enc = |v: &str| form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>();
+    let location = match user {
+        BrowserUser::Approve => {
+            if scope
+                .split_whitespace()
+                .any(|s| s.starts_with(CONSENT_RESOURCE))
+            {
+                state
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .consented
+                    .insert(client_id.to_owned());
+            }
+            format!(
+                "{redirect_uri}{sep}admin_consent=True&tenant={TENANT_ID}&scope={}&state={}",
+                enc(scope),
+                enc(&state_param)
+            )
+        }
+        BrowserUser::Decline => consent_error(
+            &redirect_uri,
+            sep,
+            "AADSTS65004: User declined to consent to access the app.",
+            &state_param,
+        ),
+        BrowserUser::NotAdmin => consent_error(
+            &redirect_uri,
+            sep,
+            "AADSTS90093: Contoso Deploy is requesting one or more permissions that you are not authorized to grant.",
+            &state_param,
+        ),
+    };
+    (StatusCode::FOUND, [(header::LOCATION, location)], "").into_response()
+}
+
+/// True for the registered redirect URIs (`http://localhost` matches any port and path).
+fn redirect_registered(redirect_uri: &str) -> bool {
+    REDIRECT_URIS.iter().any(|r| {
+        if *r == "http://localhost" {
+            url::Url::parse(redirect_uri)
+                .is_ok_and(|u| u.scheme() == "http" && u.host_str() == Some("localhost"))
+        } else {
+            *r == redirect_uri
+        }
+    })
 }
 
 /// A JWT-shaped token with an unverifiable signature (the client never verifies).

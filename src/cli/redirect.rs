@@ -1,0 +1,90 @@
+//! The browser round trip shared by `auth-code` and `admin-consent`: bind the loopback
+//! listener (or plan a paste-back), show and open the URL, and wait for the redirect.
+
+use std::time::Duration;
+
+use entra_token::loopback::{self, Listener, Redirect, RedirectPlan};
+use entra_token::{Error, Result};
+
+use super::args::RedirectArgs;
+use super::{common, progress};
+
+/// A redirect that can be waited for: the listener is bound, so the redirect URI is final.
+pub struct Prepared {
+    listener: Option<(Listener, String)>,
+    redirect_uri: String,
+    no_browser: bool,
+    timeout: Duration,
+}
+
+/// Binds the listener of a loopback redirect URI (any free port unless one is named).
+pub fn prepare(args: &RedirectArgs, timeout_secs: u64) -> Result<Prepared> {
+    let plan = RedirectPlan::new(args.redirect_uri.as_deref(), args.port)
+        .map_err(|e| Error::usage(format!("{e} (--redirect-uri, --port)")))?;
+    let (listener, redirect_uri) = match plan {
+        RedirectPlan::Loopback {
+            ip,
+            port,
+            path,
+            uri,
+        } => {
+            let listener = Listener::bind(ip, port)?;
+            let uri = if port == 0 {
+                loopback::with_port(&uri, listener.port())
+            } else {
+                uri
+            };
+            (Some((listener, path)), uri)
+        }
+        RedirectPlan::Paste { uri } => (None, uri),
+    };
+    Ok(Prepared {
+        listener,
+        redirect_uri,
+        no_browser: args.no_browser,
+        timeout: Duration::from_secs(timeout_secs),
+    })
+}
+
+impl Prepared {
+    /// The redirect URI to put in the URL.
+    pub fn redirect_uri(&self) -> &str {
+        &self.redirect_uri
+    }
+
+    /// Shows (and unless --no-browser opens) `url`, then waits for the redirect whose
+    /// `state` is `state`: at the listener, or pasted on stdin. Ctrl-C cancels (exit 5).
+    pub fn receive(self, url: &str, state: &str) -> Result<Redirect> {
+        if self.no_browser {
+            progress::show_url(url, None);
+        } else {
+            progress::show_url(url, Some(webbrowser::open(url).is_ok()));
+        }
+        let timeout = self.timeout;
+        let timed_out = || {
+            Error::SignIn(format!(
+                "sign-in did not complete within {} s (--timeout-signin)",
+                timeout.as_secs()
+            ))
+        };
+        match self.listener {
+            Some((listener, path)) => common::block_on_interactive(async {
+                tokio::time::timeout(timeout, listener.wait(&path, state))
+                    .await
+                    .map_err(|_| timed_out())?
+            }),
+            None => {
+                progress::paste_prompt();
+                common::block_on_interactive(async {
+                    let line = tokio::time::timeout(
+                        timeout,
+                        loopback::read_pasted_line(tokio::io::stdin()),
+                    )
+                    .await
+                    .map_err(|_| timed_out())??;
+                    loopback::parse_pasted(&line, state)
+                })
+            }
+        }
+    }
+}
