@@ -94,6 +94,19 @@ impl EntraError {
         }
     }
 
+    /// HTTP 429 without an OAuth2 error body: throttling, with its hint.
+    pub fn throttled() -> Self {
+        Self {
+            error: "throttled".into(),
+            codes: Vec::new(),
+            description: Some("HTTP 429 Too Many Requests, without an OAuth2 error body".into()),
+            trace_id: None,
+            correlation_id: None,
+            suberror: None,
+            status: 429,
+        }
+    }
+
     /// True when an administrator's consent would cure the refusal (AADSTS65001, 90093,
     /// 90094): the place to name `entra-token admin-consent`.
     pub fn needs_admin_consent(&self) -> bool {
@@ -120,6 +133,16 @@ impl EntraError {
             None if codes.is_empty() => self.error.clone(),
             None => codes,
         }
+    }
+
+    /// The hint for a refusal of `what` (the words of [`crate::Error::Refused`]): a
+    /// refresh token that Entra no longer takes (`invalid_grant`, whatever its code) means
+    /// signing in again.
+    pub fn hint_for(&self, what: &str) -> Option<&'static str> {
+        self.hint().or_else(|| {
+            (self.error == "invalid_grant" && what.contains("refresh token"))
+                .then_some(SIGN_IN_AGAIN)
+        })
     }
 
     /// A hint for well-known codes; see TROUBLESHOOTING.md.
@@ -262,7 +285,7 @@ pub const HINTS: &[(u64, &str)] = &[
     ),
     (
         50173,
-        "the grant was revoked (password change or sign-out): sign in again with `entra-token device-code` or `entra-token auth-code`",
+        "the grant was revoked (a password change, a sign-out, or a rotated refresh token was reused): sign in again with `entra-token device-code` or `entra-token auth-code`",
     ),
     (
         50105,
@@ -334,6 +357,28 @@ mod tests {
         let body = br#"{"error":"x","error_description":"Something failed","error_codes":[50076]}"#;
         let e = EntraError::from_body(400, body).unwrap();
         assert_eq!(e.summary(), "AADSTS50076: Something failed");
+    }
+
+    #[test]
+    fn any_invalid_grant_of_a_refresh_token_hints_at_signing_in_again() {
+        let body = br#"{"error":"invalid_grant","error_description":"AADSTS70000: The refresh token was issued to another client.","error_codes":[70000]}"#;
+        let e = EntraError::from_body(400, body).unwrap();
+        assert_eq!(e.hint(), None);
+        assert_eq!(e.hint_for("the client credentials"), None);
+        assert!(
+            e.hint_for("the refresh token")
+                .unwrap()
+                .contains("sign in again")
+        );
+        let revoked =
+            EntraError::from_body(400, br#"{"error":"invalid_grant","error_codes":[50173]}"#)
+                .unwrap();
+        assert!(
+            revoked
+                .hint_for("the refresh token")
+                .unwrap()
+                .contains("a rotated refresh token was reused")
+        );
     }
 
     #[test]

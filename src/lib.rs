@@ -35,6 +35,8 @@ pub mod credential;
 pub mod entra_error;
 pub mod error;
 pub mod flow;
+pub mod inert;
+pub mod input;
 pub mod jwt;
 pub mod loopback;
 pub mod pkce;

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::entra_error::EntraError;
 use crate::error::{Error, Result};
+use crate::inert::is_token_text;
 use crate::secret::Secret;
 
 /// What the transport hands back: the raw answer of one HTTP exchange.
@@ -92,13 +93,23 @@ struct WireToken {
 /// Lifetime assumed when the server sends neither `expires_in` nor `expires_on`.
 const DEFAULT_LIFETIME: u64 = 3600;
 
+/// The longest lifetime believed: a server number beyond it is clamped to it.
+pub const MAX_LIFETIME: u64 = 365 * 24 * 3600;
+
 impl TokenResponse {
     fn from_wire(w: WireToken, now: u64) -> Self {
+        let latest = now.saturating_add(MAX_LIFETIME);
         let (expires_in, expires_on) = match (w.expires_in, w.expires_on) {
-            (Some(i), Some(on)) => (i, on),
-            (Some(i), None) => (i, now + i),
-            (None, Some(on)) => (on.saturating_sub(now), on),
-            (None, None) => (DEFAULT_LIFETIME, now + DEFAULT_LIFETIME),
+            (Some(i), Some(on)) => (i.min(MAX_LIFETIME), on.min(latest)),
+            (Some(i), None) => {
+                let i = i.min(MAX_LIFETIME);
+                (i, now.saturating_add(i))
+            }
+            (None, Some(on)) => {
+                let on = on.min(latest);
+                (on.saturating_sub(now), on)
+            }
+            (None, None) => (DEFAULT_LIFETIME, now.saturating_add(DEFAULT_LIFETIME)),
         };
         Self {
             token_type: w.token_type.unwrap_or_else(|| "Bearer".to_owned()),
@@ -122,6 +133,24 @@ pub fn parse_token(resp: &HttpResponse, what: &'static str, now: u64) -> Result<
             "the token endpoint answered with an empty access_token",
             Some(resp.client_request_id.clone()),
         ));
+    }
+    // A token goes into headers, $GITHUB_ENV and ##vso commands: one word or nothing.
+    let malformed = |field: &str| {
+        Error::transport(
+            format!(
+                "the token endpoint answered with a malformed {field} (whitespace or control characters); refused"
+            ),
+            Some(resp.client_request_id.clone()),
+        )
+    };
+    if !is_token_text(wire.access_token.expose()) {
+        return Err(malformed("access_token"));
+    }
+    if let Some(rt) = &wire.refresh_token
+        && !rt.is_empty()
+        && !is_token_text(rt.expose())
+    {
+        return Err(malformed("refresh_token"));
     }
     Ok(TokenResponse::from_wire(wire, now))
 }
@@ -151,7 +180,13 @@ pub fn parse<T: DeserializeOwned>(
                 entra: Box::new(entra),
                 client_request_id: crid,
             }),
-            None if resp.status == 429 || resp.status >= 500 => Err(Error::transport(
+            // Throttling that outlived the retries is Entra refusing, whatever its body.
+            None if resp.status == 429 => Err(Error::Refused {
+                what,
+                entra: Box::new(EntraError::throttled()),
+                client_request_id: crid,
+            }),
+            None if resp.status >= 500 => Err(Error::transport(
                 format!("the server answered HTTP {} after retries", resp.status),
                 crid,
             )),
@@ -324,7 +359,7 @@ mod tests {
     }
 
     #[test]
-    fn server_errors_and_throttling_after_retries_are_transport() {
+    fn server_errors_after_retries_are_transport() {
         for status in [500, 503] {
             let e = parse_token(
                 &resp(status, JSON, r#"{"error":"temporarily_unavailable"}"#),
@@ -337,7 +372,65 @@ mod tests {
         let e = parse_token(&resp(502, "text/html", "<html>"), "x", 0).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Transport);
         let e = parse_token(&resp(429, "text/plain", "slow down"), "x", 0).unwrap_err();
-        assert_eq!(e.kind(), ErrorKind::Transport, "429 without an OAuth body");
+        assert_eq!(
+            e.kind(),
+            ErrorKind::Refused,
+            "a 429 that persists is Entra refusing, whatever its body"
+        );
+        match e {
+            Error::Refused { entra, .. } => assert!(entra.hint().unwrap().contains("throttling")),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn server_lifetimes_are_clamped_without_overflow() {
+        let now = 1_700_000_000;
+        let t = parse_token(
+            &resp(
+                200,
+                JSON,
+                r#"{"access_token":"a.b.c","expires_in":"18446744073709551615"}"#,
+            ),
+            "x",
+            now,
+        )
+        .unwrap();
+        assert_eq!(t.expires_in, MAX_LIFETIME);
+        assert_eq!(t.expires_on, now + MAX_LIFETIME);
+        let t = parse_token(
+            &resp(
+                200,
+                JSON,
+                r#"{"access_token":"a.b.c","expires_on":18446744073709551615}"#,
+            ),
+            "x",
+            u64::MAX - 5,
+        )
+        .unwrap();
+        assert_eq!(t.expires_on, u64::MAX);
+        let t = parse_token(
+            &resp(200, JSON, r#"{"access_token":"a.b.c","expires_in":1e300}"#),
+            "x",
+            now,
+        )
+        .unwrap();
+        assert_eq!(t.expires_in, MAX_LIFETIME);
+    }
+
+    #[test]
+    fn tokens_with_whitespace_or_control_characters_are_malformed_answers() {
+        for body in [
+            r#"{"access_token":"ey.J\nX-Injected: 1"}"#,
+            r#"{"access_token":"a b"}"#,
+            r#"{"access_token":"a\u001b]0;pwned\u0007"}"#,
+            r#"{"access_token":"ok","refresh_token":"r\r\nt"}"#,
+        ] {
+            let e = parse_token(&resp(200, JSON, body), "x", 0).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Transport, "{body}");
+            assert!(e.to_string().contains("malformed"), "{e}");
+            assert!(!e.to_string().contains("pwned"));
+        }
     }
 
     #[test]

@@ -27,6 +27,9 @@ pub const RETRY_AFTER_CAP: Duration = Duration::from_secs(10);
 /// The `User-Agent` sent with every request.
 pub const USER_AGENT: &str = concat!("entra-token/", env!("CARGO_PKG_VERSION"));
 
+/// How much of a (redacted) body `-v` shows; `-vv` shows it all.
+pub const LOG_BODY_PREVIEW: usize = 400;
+
 /// Where verbose lines go (the binary sends them to stderr).
 pub type Log = Arc<dyn Fn(&str) + Send + Sync>;
 
@@ -39,6 +42,9 @@ pub struct TransportOptions {
     pub ca_file: Option<std::path::PathBuf>,
     /// Verbose log; `None` for quiet.
     pub log: Option<Log>,
+    /// Log whole (redacted) bodies and a timing summary (`-vv`); otherwise bodies are cut
+    /// at [`LOG_BODY_PREVIEW`] characters.
+    pub log_full: bool,
     /// Base delay of the jittered backoff (tests make it small).
     pub backoff_base: Option<Duration>,
 }
@@ -48,6 +54,7 @@ pub struct Transport {
     client: reqwest::Client,
     timeout: Duration,
     log: Option<Log>,
+    log_full: bool,
     backoff_base: Duration,
 }
 
@@ -72,7 +79,11 @@ impl Transport {
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(verifier))
             .with_no_client_auth();
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder().no_proxy();
+        for proxy in env_proxies()? {
+            builder = builder.proxy(proxy);
+        }
+        let client = builder
             .tls_backend_preconfigured(tls)
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(timeout)
@@ -85,6 +96,7 @@ impl Transport {
             client,
             timeout,
             log: opts.log,
+            log_full: opts.log_full,
             backoff_base: opts.backoff_base.unwrap_or(Duration::from_millis(400)),
         })
     }
@@ -133,6 +145,7 @@ impl Transport {
         build: impl Fn(&reqwest::Client, &str) -> reqwest::RequestBuilder,
     ) -> Result<HttpResponse> {
         let mut attempt = 0;
+        let first_started = Instant::now();
         loop {
             let crid = uuid::Uuid::new_v4().to_string();
             let started = Instant::now();
@@ -162,14 +175,38 @@ impl Transport {
                     .map(|c| format!(", {c}"))
                     .unwrap_or_default()
             ));
-            for name in ["x-ms-request-id", "client-request-id", "retry-after"] {
-                if let Some(v) = headers.get(name).and_then(|v| v.to_str().ok()) {
-                    self.log(&format!("< {name}: {v}"));
+            let names: &[&str] = if self.log_full {
+                &[
+                    "x-ms-request-id",
+                    "client-request-id",
+                    "retry-after",
+                    "x-ms-ests-server",
+                    "date",
+                ]
+            } else {
+                &["x-ms-request-id", "client-request-id", "retry-after"]
+            };
+            for name in names {
+                if let Some(v) = headers.get(*name).and_then(|v| v.to_str().ok()) {
+                    self.log(&format!("< {name}: {}", crate::inert::inert(v)));
                 }
             }
-            self.log(&format!("< {}", redact_body(&resp.body)));
+            let body = redact_body(&resp.body);
+            if self.log_full || body.chars().count() <= LOG_BODY_PREVIEW {
+                self.log(&format!("< {body}"));
+            } else {
+                let cut: String = body.chars().take(LOG_BODY_PREVIEW).collect();
+                self.log(&format!("< {cut}… (-vv shows the whole body)"));
+            }
             let retryable = resp.status == 429 || resp.status >= 500;
             if !retryable || attempt >= MAX_RETRIES {
+                if self.log_full {
+                    self.log(&format!(
+                        "* {} attempt(s), {} ms in this request",
+                        attempt + 1,
+                        first_started.elapsed().as_millis()
+                    ));
+                }
                 return Ok(resp);
             }
             attempt += 1;
@@ -295,7 +332,7 @@ fn jitter_fraction() -> f64 {
 
 fn read_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>> {
     let shown = path.display();
-    let bytes = std::fs::read(path)
+    let bytes = crate::input::read_file(path)
         .map_err(|e| Error::local(format!("cannot read --ca-file {shown}: {e}")))?;
     let certs: Vec<_> = CertificateDer::pem_slice_iter(&bytes)
         .collect::<std::result::Result<_, _>>()
@@ -339,6 +376,50 @@ fn redact_query(url: &str) -> String {
     }
 }
 
+/// The proxies of the environment (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and their
+/// lower-case forms, with `NO_PROXY`), each with loopback added to its exceptions: a
+/// loopback authority is never sent through a proxy, whose hop would carry the form
+/// (secret included) in clear text.
+fn env_proxies() -> Result<Vec<reqwest::Proxy>> {
+    let var = |names: &[&str]| {
+        names
+            .iter()
+            .find_map(|n| std::env::var(n).ok().filter(|v| !v.trim().is_empty()))
+    };
+    let mut no_proxy = var(&["NO_PROXY", "no_proxy"]).unwrap_or_default();
+    no_proxy.push_str(",localhost,127.0.0.0/8,::1");
+    let mut out = Vec::new();
+    // HTTP_PROXY is ignored under CGI (httpoxy), as curl and reqwest do.
+    let cgi = std::env::var_os("REQUEST_METHOD").is_some();
+    type MakeProxy = fn(&str) -> reqwest::Result<reqwest::Proxy>;
+    let settings: [(&[&str], MakeProxy); 3] = [
+        (&["HTTPS_PROXY", "https_proxy"], |u| {
+            reqwest::Proxy::https(u)
+        }),
+        (
+            if cgi {
+                &[]
+            } else {
+                &["HTTP_PROXY", "http_proxy"]
+            },
+            |u| reqwest::Proxy::http(u),
+        ),
+        (&["ALL_PROXY", "all_proxy"], |u| reqwest::Proxy::all(u)),
+    ];
+    for (names, make) in settings {
+        let Some(url) = var(names) else { continue };
+        let proxy = make(url.trim()).map_err(|e| {
+            Error::usage(format!(
+                "the proxy in {} is not a URL: {}",
+                names[0],
+                root_cause(&e)
+            ))
+        })?;
+        out.push(proxy.no_proxy(reqwest::NoProxy::from_string(&no_proxy)));
+    }
+    Ok(out)
+}
+
 /// Fields of answers that are never shown, even with `-v`.
 const SECRET_FIELDS: &[&str] = &[
     "access_token",
@@ -351,23 +432,61 @@ const SECRET_FIELDS: &[&str] = &[
     "client_assertion",
 ];
 
-/// A body for `-v`: JSON with token fields replaced, or a size and kind.
+/// A body for `-v`: JSON with every secret field (at any depth, also inside JSON held in
+/// a string) and every JWT-shaped string replaced, or a size and kind.
 pub fn redact_body(body: &[u8]) -> String {
     match serde_json::from_slice::<serde_json::Value>(body) {
-        Ok(mut v) => {
-            if let Some(obj) = v.as_object_mut() {
-                for (k, val) in obj.iter_mut() {
-                    if SECRET_FIELDS.contains(&k.as_str()) {
-                        *val = serde_json::Value::String("<redacted>".into());
-                    }
-                }
-                v.to_string()
-            } else {
-                format!("<{} bytes of JSON>", body.len())
-            }
+        Ok(mut v) if v.is_object() || v.is_array() => {
+            redact_value(&mut v, 0);
+            v.to_string()
         }
+        Ok(_) => format!("<{} bytes of JSON>", body.len()),
         Err(_) => format!("<{} bytes, not JSON>", body.len()),
     }
+}
+
+const REDACTED: &str = "<redacted>";
+
+fn redact_value(v: &mut serde_json::Value, depth: usize) {
+    use serde_json::Value;
+    if depth > 32 {
+        *v = Value::String(REDACTED.into());
+        return;
+    }
+    match v {
+        Value::Object(obj) => {
+            for (k, val) in obj.iter_mut() {
+                if SECRET_FIELDS.contains(&k.as_str()) {
+                    *val = Value::String(REDACTED.into());
+                } else {
+                    redact_value(val, depth + 1);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|i| redact_value(i, depth + 1)),
+        Value::String(s) => {
+            if looks_like_jwt(s) {
+                *s = REDACTED.into();
+            } else if let Ok(mut inner) = serde_json::from_str::<Value>(s)
+                && (inner.is_object() || inner.is_array())
+            {
+                redact_value(&mut inner, depth + 1);
+                *s = inner.to_string();
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Three dot-separated base64url parts, the first a JSON header (`eyJ`).
+fn looks_like_jwt(s: &str) -> bool {
+    let parts: Vec<&str> = s.trim().split('.').collect();
+    (parts.len() == 3 || parts.len() == 5)
+        && parts[0].starts_with("eyJ")
+        && parts.iter().all(|p| {
+            p.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
 }
 
 #[cfg(test)]
@@ -418,6 +537,32 @@ mod tests {
         assert!(!shown.contains("AT\"") && !shown.contains("RT"), "{shown}");
         assert!(shown.contains(r#""access_token":"<redacted>""#));
         assert_eq!(redact_body(b"<html>"), "<6 bytes, not JSON>");
+    }
+
+    #[test]
+    fn redaction_recurses_into_nested_and_stringified_json() {
+        let jwt = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.c2ln";
+        let body = serde_json::json!({
+            "error": "x",
+            "inner": {"refresh_token": "RT-1", "list": [{"access_token": "AT-1"}]},
+            "stringified": serde_json::json!({"id_token": "ID-1"}).to_string(),
+            "odd_name": jwt,
+        })
+        .to_string();
+        let shown = redact_body(body.as_bytes());
+        for leak in ["RT-1", "AT-1", "ID-1", jwt] {
+            assert!(!shown.contains(leak), "{leak} in {shown}");
+        }
+        assert!(shown.contains(r#""error":"x""#), "{shown}");
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        assert!(!redact_body(deep.as_bytes()).is_empty());
+    }
+
+    #[test]
+    fn jwt_shapes_are_recognised() {
+        assert!(looks_like_jwt("eyJh.eyJz.sig"));
+        assert!(!looks_like_jwt("eyJh.eyJz"));
+        assert!(!looks_like_jwt("plain text. with dots. here"));
     }
 
     #[test]

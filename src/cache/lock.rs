@@ -23,19 +23,13 @@ impl Drop for Lock {
 /// Takes the lock on `path`, waiting at most [`LOCK_WAIT`]; after that, or if locking
 /// fails, goes on unlocked after a warning.
 pub fn acquire(path: &Path, warn: &dyn Fn(&str)) -> Lock {
-    let file = match fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(path)
-    {
+    let file = match super::store::open_lock_file(path) {
         Ok(f) => f,
         Err(e) => {
             warn(&format!("cannot lock {}: {e}", path.display()));
             return Lock { file: None };
         }
     };
-    super::store::set_private(path);
     let started = Instant::now();
     loop {
         match file.try_lock() {

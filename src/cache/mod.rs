@@ -146,7 +146,10 @@ impl Entry {
     }
 
     fn valid_for(&self, min_validity: Duration, now: u64) -> bool {
-        self.access_token.is_some() && self.expires_on >= now + min_validity.as_secs()
+        self.access_token
+            .as_deref()
+            .is_some_and(crate::inert::is_token_text)
+            && self.expires_on >= now.saturating_add(min_validity.as_secs())
     }
 }
 
@@ -163,6 +166,15 @@ impl Cache {
     /// it cannot be used: the caller goes on without a cache.
     pub fn open(dir: PathBuf, warn: Warn) -> Option<Self> {
         if let Err(e) = store::create_private_dir(&dir) {
+            if e.kind() == std::io::ErrorKind::PermissionDenied
+                && e.to_string().starts_with("owned by")
+            {
+                warn(&format!(
+                    "not using the token cache at {}: it is {e}; going on without it",
+                    dir.display()
+                ));
+                return None;
+            }
             warn(&format!(
                 "cannot use the token cache at {}: {e}; going on without it",
                 dir.display()
@@ -200,6 +212,27 @@ impl Cache {
         )
     }
 
+    /// Takes the lock of one account's refresh token for this client (whatever the
+    /// scope): two scopes never redeem the same refresh token at once. Take it after the
+    /// scope lock, then re-read the refresh token with [`Cache::refresh_token_of`].
+    pub fn lock_refresh(&self, key: &ScopeKey, account: &Account) -> Lock {
+        lock::acquire(
+            &self
+                .dir
+                .join(format!("rt-{}-{}.lock", key.client_hash(), account.hash())),
+            &*self.warn,
+        )
+    }
+
+    /// The refresh token of this client and account as it is on disk now.
+    pub fn refresh_token_of(&self, key: &ScopeKey, account: &Account) -> Option<Secret> {
+        self.read(&self.rt_path(key, account))
+            .filter(|e| e.kind == Kind::Refresh && e.key.client_hash() == key.client_hash())
+            .and_then(|e| e.refresh_token)
+            .filter(|rt| crate::inert::is_token_text(rt))
+            .map(Secret::new)
+    }
+
     fn warn_once(&self, path: &Path, message: &str) {
         if self.warned.borrow_mut().insert(path.to_path_buf()) {
             (self.warn)(message);
@@ -207,7 +240,7 @@ impl Cache {
     }
 
     fn read(&self, path: &Path) -> Option<Entry> {
-        let bytes = match fs::read(path) {
+        let bytes = match read_entry(path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
             Err(e) => {
@@ -363,7 +396,7 @@ impl Cache {
                 None => is_entry || name.ends_with(".lock") || name.starts_with(".tmp-"),
                 Some(f) => {
                     is_entry
-                        && fs::read(&path)
+                        && read_entry(&path)
                             .ok()
                             .and_then(|b| serde_json::from_slice::<Entry>(&b).ok())
                             .is_some_and(|entry| f.matches(&entry))
@@ -375,6 +408,12 @@ impl Cache {
         }
         removed
     }
+}
+
+/// An entry's bytes: a regular file, not through a symbolic link, at most 1 MiB.
+fn read_entry(path: &Path) -> std::io::Result<Vec<u8>> {
+    let file = crate::input::open_regular(path, crate::input::Follow::NoLinks)?;
+    crate::input::read_bounded(file)
 }
 
 /// Which entries `cache clear` removes.

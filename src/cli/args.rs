@@ -58,9 +58,10 @@ EXIT STATUS:
     max_term_width = 100
 )]
 pub struct Cli {
-    /// Show requests and responses on stderr, with every secret, code and token redacted.
-    #[arg(short, long, global = true)]
-    pub verbose: bool,
+    /// Show requests and responses on stderr, with every secret, code and token redacted
+    /// (-vv: whole bodies and timings).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
 
     #[command(subcommand)]
     pub command: Command,

@@ -8,7 +8,7 @@ use super::args::{AuthCodeArgs, PromptArg};
 use super::common::{self, Delegated, TenantRule};
 use super::{credential, redirect};
 
-pub fn run(args: &AuthCodeArgs, verbose: bool) -> Result<TokenResponse> {
+pub fn run(args: &AuthCodeArgs, verbose: u8) -> Result<TokenResponse> {
     let resolved = common::resolve(&args.common, TenantRule::Delegated)?;
     if args.prompt == Some(PromptArg::AdminConsent) && matches!(resolved.target, Target::Scopes(_))
     {
@@ -62,7 +62,7 @@ pub fn run(args: &AuthCodeArgs, verbose: bool) -> Result<TokenResponse> {
     )
 }
 
-fn sign_in(args: &AuthCodeArgs, verbose: bool, flow: &AuthCode) -> Result<TokenResponse> {
+fn sign_in(args: &AuthCodeArgs, verbose: u8, flow: &AuthCode) -> Result<TokenResponse> {
     let transport = common::transport(&args.common, verbose)?;
     let prepared = redirect::prepare(&args.redirect, args.timeout_signin)?;
     let attempt = flow.attempt(prepared.redirect_uri())?;

@@ -14,7 +14,7 @@ pub enum Outcome {
     Assertion(entra_token::Secret),
 }
 
-pub fn run(args: &CertAssertionArgs, verbose: bool) -> Result<Outcome> {
+pub fn run(args: &CertAssertionArgs, verbose: u8) -> Result<Outcome> {
     let resolved = common::resolve(&args.common, TenantRule::AppOnly)?;
     resolved.authority.tenant.require_single("cert-assertion")?;
     let spec = credential::resolve_certificate(&args.certificate)?;

@@ -6,7 +6,7 @@ use super::args::ClientCredentialsArgs;
 use super::common::{self, TenantRule};
 use super::credential;
 
-pub fn run(args: &ClientCredentialsArgs, verbose: bool) -> Result<TokenResponse> {
+pub fn run(args: &ClientCredentialsArgs, verbose: u8) -> Result<TokenResponse> {
     let resolved = common::resolve(&args.common, TenantRule::AppOnly)?;
     resolved
         .authority

@@ -1,7 +1,6 @@
 //! "High" arguments: turn clap values plus environment and files into validated library
 //! types, before anything is sent. Every message names the flag or variable to fix.
 
-use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -161,16 +160,14 @@ pub fn client_secret(file: Option<&Path>) -> Result<Option<Secret>> {
 
 /// Reads a secret from a file or stdin (`-`); one trailing `\n` or `\r\n` is dropped.
 pub fn read_secret_file(path: &Path, flag: &str) -> Result<Secret> {
-    let mut bytes = Vec::new();
     let shown = path.display();
-    if path == Path::new("-") {
-        std::io::stdin()
-            .read_to_end(&mut bytes)
-            .map_err(|e| Error::local(format!("cannot read {flag} from stdin: {e}")))?;
-    } else {
-        bytes = std::fs::read(path)
-            .map_err(|e| Error::local(format!("cannot read {flag} {shown}: {e}")))?;
-    }
+    let bytes = entra_token::input::read_path_or_stdin(path).map_err(|e| {
+        if path == Path::new("-") {
+            Error::local(format!("cannot read {flag} from stdin: {e}"))
+        } else {
+            Error::local(format!("cannot read {flag} {shown}: {e}"))
+        }
+    })?;
     let mut text = String::from_utf8(bytes)
         .map_err(|_| Error::local(format!("{flag} {shown} is not UTF-8 text")))?;
     if text.ends_with("\r\n") {
@@ -182,11 +179,12 @@ pub fn read_secret_file(path: &Path, flag: &str) -> Result<Secret> {
 }
 
 /// Builds the HTTP transport; verbose lines go to stderr.
-pub fn transport(args: &TokenArgs, verbose: bool) -> Result<Transport> {
+pub fn transport(args: &TokenArgs, verbose: u8) -> Result<Transport> {
     Transport::new(TransportOptions {
         timeout: Some(Duration::from_secs(args.timeout)),
         ca_file: args.ca_file.clone(),
-        log: verbose.then(|| Arc::new(report::verbose) as entra_token::transport::Log),
+        log: (verbose > 0).then(|| Arc::new(report::verbose) as entra_token::transport::Log),
+        log_full: verbose > 1,
         backoff_base: None,
     })
 }
@@ -266,7 +264,7 @@ pub fn app_token(
     args: &TokenArgs,
     resolved: &Resolved,
     spec: super::credential::Spec,
-    verbose: bool,
+    verbose: u8,
 ) -> Result<TokenResponse> {
     let key = resolved.key(&spec.fingerprint());
     cached_app(args, &key, || {
@@ -288,7 +286,7 @@ pub fn redeem_refresh_token(
     resolved: &Resolved,
     credential: Option<entra_token::credential::ClientCredential>,
     refresh_token: Secret,
-    verbose: bool,
+    verbose: u8,
 ) -> Result<TokenResponse> {
     let flow = entra_token::flow::refresh::Refresh {
         authority: resolved.authority.clone(),
@@ -353,7 +351,15 @@ pub fn cached_delegated(
     if read && let Some(hit) = cache.delegated_token(key, login_hint, min) {
         return Ok(hit);
     }
-    if let Some((rt, account)) = cache.refresh_token(key, login_hint) {
+    if let Some((_, account)) = cache.refresh_token(key, login_hint) {
+        // Another scope of this account may be redeeming (and rotating) it right now:
+        // wait for it, then take the refresh token as it is after that.
+        let _rt_lock = cache.lock_refresh(key, &account);
+        let Some(rt) = cache.refresh_token_of(key, &account) else {
+            let token = (how.interactive)()?;
+            cache.store_delegated(key, &token);
+            return Ok(token);
+        };
         match (how.refresh)(rt) {
             Ok(token) => {
                 cache.store_delegated(key, &token);

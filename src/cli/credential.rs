@@ -183,7 +183,7 @@ fn env_path(name: &str) -> Result<Option<PathBuf>> {
 }
 
 fn read_file(path: &Path, what: &str) -> Result<Vec<u8>> {
-    std::fs::read(path)
+    entra_token::input::read_file(path)
         .map_err(|e| Error::local(format!("cannot read {what} {}: {e}", path.display())))
 }
 

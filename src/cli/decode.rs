@@ -1,7 +1,8 @@
 //! `entra-token decode`: a JWT's header, claims and a summary. No network, no verification.
 
-use std::io::{IsTerminal, Read};
+use std::io::IsTerminal;
 
+use entra_token::inert::inert;
 use entra_token::{Error, Result};
 use serde_json::Value;
 
@@ -11,17 +12,16 @@ pub fn run(args: &DecodeArgs) -> Result<Vec<u8>> {
     let token = match args.token.as_deref() {
         Some(t) if t != "-" => t.to_owned(),
         _ => {
-            let mut stdin = std::io::stdin();
+            let stdin = std::io::stdin();
             if stdin.is_terminal() && args.token.is_none() {
                 return Err(Error::usage(
                     "decode needs a token: pass it as an argument or pipe it in (entra-token ... | entra-token decode)",
                 ));
             }
-            let mut s = String::new();
-            stdin
-                .read_to_string(&mut s)
+            let bytes = entra_token::input::read_stdin()
                 .map_err(|e| Error::local(format!("cannot read the token from stdin: {e}")))?;
-            s
+            String::from_utf8(bytes)
+                .map_err(|_| Error::local("the token on stdin is not UTF-8 text"))?
         }
     };
     let token = token.trim();
@@ -41,10 +41,17 @@ pub fn run(args: &DecodeArgs) -> Result<Vec<u8>> {
             Value::String(s) => s.clone(),
             other => other.to_string(),
         };
-        return Ok(format!("{raw}\n").into_bytes());
+        // Raw for scripts, but a claim cannot drive the terminal.
+        return Ok(format!("{}\n", inert(&raw)).into_bytes());
     }
+    // serde_json escapes C0 controls inside strings but not DEL or C1 (ESC's 8-bit
+    // twin): those are escaped here; the layout's own newlines stay.
     let pretty = |m: &serde_json::Map<String, Value>| {
-        serde_json::to_string_pretty(m).unwrap_or_else(|_| "{}".into())
+        let text = serde_json::to_string_pretty(m).unwrap_or_else(|_| "{}".into());
+        text.split('\n')
+            .map(|line| inert(line).into_owned())
+            .collect::<Vec<_>>()
+            .join("\n")
     };
     if args.output == DecodeOutput::Json {
         let summary: serde_json::Map<String, Value> =
@@ -67,7 +74,7 @@ pub fn run(args: &DecodeArgs) -> Result<Vec<u8>> {
     out.push_str(&pretty(&decoded.claims));
     out.push_str("\n\nSummary\n");
     for line in entra_token::jwt::summary(&decoded.claims, now) {
-        out.push_str(&format!("  {:<11} {}\n", line.label, line.value));
+        out.push_str(&format!("  {:<11} {}\n", line.label, inert(&line.value)));
     }
     out.push_str(if decoded.signed {
         "\nThe signature was NOT verified: this shows what the token says, not that it is genuine.\n"

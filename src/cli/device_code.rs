@@ -7,7 +7,7 @@ use super::args::DeviceCodeArgs;
 use super::common::{self, Delegated, TenantRule};
 use super::progress::DeviceCodePrompt;
 
-pub fn run(args: &DeviceCodeArgs, verbose: bool) -> Result<TokenResponse> {
+pub fn run(args: &DeviceCodeArgs, verbose: u8) -> Result<TokenResponse> {
     let resolved = common::resolve(&args.common, TenantRule::Delegated)?;
     let key = resolved.delegated_key(None);
     let refresh = |refresh_token| {

@@ -6,7 +6,8 @@ use std::cell::Cell;
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
-use entra_token::flow::device_code::{DeviceCodeUi, human};
+use entra_token::flow::device_code::{DeviceCodeUi, MAX_WAIT, human};
+use entra_token::inert::inert;
 use entra_token::response::DeviceAuthorization;
 
 const SPINNER: [char; 4] = ['|', '/', '-', '\\'];
@@ -30,17 +31,19 @@ impl DeviceCodePrompt {
 
 impl DeviceCodeUi for DeviceCodePrompt {
     fn show(&self, auth: &DeviceAuthorization) {
+        // Everything here is the server's text: shown inert.
         match &auth.message {
-            Some(m) if !m.trim().is_empty() => eprintln!("{}", m.trim()),
+            Some(m) if !m.trim().is_empty() => eprintln!("{}", inert(m.trim())),
             _ => eprintln!(
                 "To sign in, open {} and enter the code {}",
-                auth.verification_uri, auth.user_code
+                inert(&auth.verification_uri),
+                inert(&auth.user_code)
             ),
         }
         if !self.tty {
             eprintln!(
                 "Waiting for sign-in (the code expires in {})...",
-                human(Duration::from_secs(auth.expires_in))
+                human(Duration::from_secs(auth.expires_in).min(MAX_WAIT))
             );
         }
     }

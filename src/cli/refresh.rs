@@ -9,7 +9,7 @@ use super::args::{OutputArg, RefreshArgs};
 use super::common::{self, TenantRule};
 use super::{credential, report};
 
-pub fn run(args: &RefreshArgs, verbose: bool) -> Result<TokenResponse> {
+pub fn run(args: &RefreshArgs, verbose: u8) -> Result<TokenResponse> {
     let resolved = common::resolve(&args.common, TenantRule::Delegated)?;
     let spec = credential::resolve_optional(&args.secret, &args.certificate)?;
     let key = resolved.delegated_key(spec.as_ref());
@@ -30,7 +30,13 @@ pub fn run(args: &RefreshArgs, verbose: bool) -> Result<TokenResponse> {
             Error::usage("no refresh token: pass --refresh-token-file PATH (the cache is off)")
         })?;
         let _lock = cache.lock(&key);
-        let Some((refresh_token, _)) = cache.refresh_token(&key, args.login_hint.as_deref()) else {
+        let cached = cache
+            .refresh_token(&key, args.login_hint.as_deref())
+            .and_then(|(_, account)| {
+                let rt_lock = cache.lock_refresh(&key, &account);
+                Some((cache.refresh_token_of(&key, &account)?, rt_lock))
+            });
+        let Some((refresh_token, _rt_lock)) = cached else {
             return Err(Error::usage(format!(
                 "no cached refresh token for client {} in {}{}: sign in with `entra-token device-code` or `entra-token auth-code` first, or pass --refresh-token-file",
                 resolved.client_id,
@@ -46,6 +52,9 @@ pub fn run(args: &RefreshArgs, verbose: bool) -> Result<TokenResponse> {
         return Ok(token);
     };
 
+    // Read, redeem and save under a lock, reading only once it is held: a parallel run
+    // that rotated the token has saved the new one by then.
+    let _file_lock = (path != Path::new("-") && !args.no_save).then(|| lock_file(path));
     let raw = common::read_secret_file(path, "--refresh-token-file")?;
     let refresh_token = Secret::new(raw.expose().trim());
     if refresh_token.is_empty() {
@@ -71,6 +80,19 @@ pub fn run(args: &RefreshArgs, verbose: bool) -> Result<TokenResponse> {
         }
     }
     Ok(token)
+}
+
+/// The lock of a refresh token file: `.NAME.lock` beside the (real) file. A file of its
+/// own, because saving replaces the token file by rename, which a lock on the token file
+/// itself would not survive.
+fn lock_file(path: &Path) -> entra_token::cache::Lock {
+    let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let name = real
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "refresh-token".into());
+    let lock = real.with_file_name(format!(".{name}.lock"));
+    entra_token::cache::lock::acquire(&lock, &|w| report::warn(w))
 }
 
 fn shown(path: &Path) -> String {

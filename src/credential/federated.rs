@@ -44,9 +44,15 @@ impl FederatedSource {
     pub async fn assertion(&self, transport: &Transport) -> Result<Secret> {
         match self {
             Self::File(path) => {
-                let text = std::fs::read_to_string(path).map_err(|e| {
+                let bytes = crate::input::read_file(path).map_err(|e| {
                     Error::local(format!(
                         "cannot read the federated token file {}: {e}",
+                        path.display()
+                    ))
+                })?;
+                let text = String::from_utf8(bytes).map_err(|_| {
+                    Error::local(format!(
+                        "the federated token file {} is not UTF-8 text",
                         path.display()
                     ))
                 })?;

@@ -17,6 +17,10 @@ use crate::transport::Transport;
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
 /// What `slow_down` adds.
 pub const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
+/// The longest poll interval believed; a server asking for more polls this often.
+pub const MAX_INTERVAL: Duration = Duration::from_secs(60);
+/// The longest wait for a sign-in believed, whatever `expires_in` says.
+pub const MAX_WAIT: Duration = Duration::from_secs(24 * 3600);
 
 /// What the flow shows the user; the binary prints it on stderr.
 pub trait DeviceCodeUi {
@@ -47,21 +51,22 @@ pub struct DevicePoll {
 }
 
 impl DevicePoll {
-    /// Starts from the server's answer.
+    /// Starts from the server's answer, clamped: at most [`MAX_INTERVAL`] between polls and
+    /// [`MAX_WAIT`] in all.
     pub fn new(auth: &DeviceAuthorization) -> Self {
         Self {
             interval: auth
                 .interval
                 .filter(|i| *i > 0)
-                .map(Duration::from_secs)
+                .map(|i| Duration::from_secs(i).min(MAX_INTERVAL))
                 .unwrap_or(DEFAULT_INTERVAL),
-            expires: Duration::from_secs(auth.expires_in),
+            expires: Duration::from_secs(auth.expires_in).min(MAX_WAIT),
         }
     }
 
-    /// The current interval.
-    pub fn interval(&self) -> Duration {
-        self.interval
+    /// When the code expires, as an offset from when it was issued (clamped).
+    pub fn expires(&self) -> Duration {
+        self.expires
     }
 
     /// The first step: wait one interval.
@@ -70,7 +75,7 @@ impl DevicePoll {
     }
 
     fn wait_or_expire(&self, now: Duration) -> Step {
-        if now + self.interval >= self.expires {
+        if now.saturating_add(self.interval) >= self.expires {
             Step::Fail(Error::SignIn(format!(
                 "the device code expired after {} before sign-in completed; run the command again",
                 human(self.expires)
@@ -90,7 +95,7 @@ impl DevicePoll {
         match error.as_str() {
             "authorization_pending" => self.wait_or_expire(now),
             "slow_down" => {
-                self.interval += SLOW_DOWN_STEP;
+                self.interval = (self.interval + SLOW_DOWN_STEP).min(MAX_INTERVAL);
                 self.wait_or_expire(now)
             }
             "authorization_declined" | "access_denied" => {
@@ -163,7 +168,7 @@ impl DeviceCode {
             claims: self.claims.as_deref(),
             credential: None,
         };
-        let expires = Duration::from_secs(auth.expires_in);
+        let expires = poll.expires();
         let mut step = poll.start(Duration::ZERO);
         let result = loop {
             match step {
@@ -251,6 +256,20 @@ mod tests {
             wait_of(DevicePoll::new(&auth(Some(0), 900)).start(secs(0))),
             secs(5)
         );
+    }
+
+    #[test]
+    fn device_code_server_numbers_are_clamped_without_overflow() {
+        let mut p = DevicePoll::new(&auth(Some(u64::MAX), u64::MAX));
+        assert_eq!(p.expires(), MAX_WAIT);
+        assert_eq!(wait_of(p.start(secs(0))), MAX_INTERVAL);
+        assert_eq!(
+            wait_of(p.on_answer(secs(60), refused("slow_down"))),
+            MAX_INTERVAL,
+            "slow_down never goes past the cap"
+        );
+        let e = fail_of(p.on_answer(Duration::MAX, refused("authorization_pending")));
+        assert_eq!(e.kind(), crate::ErrorKind::SignIn);
     }
 
     #[test]

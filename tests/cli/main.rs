@@ -13,5 +13,7 @@ mod device_code;
 mod everyday;
 mod federated;
 mod help;
+mod hostile;
 mod refresh;
+mod stress;
 mod transport;

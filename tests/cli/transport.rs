@@ -198,32 +198,61 @@ fn plain_http_to_a_non_loopback_host_is_refused_before_anything_is_sent() {
     assert!(fake.requests().is_empty());
 }
 
+/// A proxy that records the head of each request it gets and answers 502.
+fn recording_proxy() -> (String, std::sync::mpsc::Receiver<String>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(8) {
+            let Ok(mut stream) = stream else { continue };
+            let mut buf = [0u8; 4096];
+            let n = stream.read(&mut buf).unwrap_or(0);
+            let head = String::from_utf8_lossy(&buf[..n]).into_owned();
+            let _ = tx.send(head.lines().next().unwrap_or_default().to_owned());
+            let _ = stream.write_all(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n");
+        }
+    });
+    (url, rx)
+}
+
 #[test]
-fn https_proxy_from_the_environment_is_used() {
-    // An http authority on a non-proxied loopback name goes through HTTP_PROXY; the fake
-    // acting as the proxy sees an absolute-form request for the real authority.
+fn https_proxy_from_the_environment_is_used_for_remote_hosts() {
     let fake = FakeEntra::start();
-    let proxy = FakeEntra::start();
+    let (proxy, seen) = recording_proxy();
     let sb = Sandbox::new();
     let r = run(sb
         .client_credentials(&fake)
-        .args([
-            "--authority-host",
-            &format!("http://localhost:{}", fake.addr().port()),
-        ])
-        .env("HTTP_PROXY", proxy.url()));
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let seen = proxy.requests();
-    assert_eq!(seen.len(), 1);
-    assert!(
-        seen[0]
-            .path
-            .starts_with(&format!("http://localhost:{}/", fake.addr().port())),
-        "{:?}",
-        seen[0].path
+        .env_remove("AZURE_AUTHORITY_HOST")
+        .env("HTTPS_PROXY", &proxy));
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert_eq!(
+        seen.recv_timeout(std::time::Duration::from_secs(10))
+            .unwrap(),
+        "CONNECT login.microsoftonline.com:443 HTTP/1.1"
     );
     assert!(fake.requests().is_empty());
-    let _ = proxy.violations();
+}
+
+#[test]
+fn loopback_authorities_never_go_through_a_proxy() {
+    let fake = FakeEntra::start();
+    let (proxy, seen) = recording_proxy();
+    let sb = Sandbox::new();
+    let port = fake.addr().port();
+    for host in [format!("http://localhost:{port}"), fake.url()] {
+        let r = run(sb
+            .client_credentials(&fake)
+            .args(["--no-cache", "--authority-host", &host])
+            .env("HTTP_PROXY", &proxy)
+            .env("http_proxy", &proxy)
+            .env("ALL_PROXY", &proxy)
+            .env("NO_PROXY", "example.org"));
+        assert_eq!(r.code, 0, "{host}: {}", r.stderr);
+    }
+    assert_eq!(fake.issued(), 2, "both went straight to the authority");
+    assert!(seen.try_recv().is_err(), "the proxy saw a request");
 }
 
 #[test]

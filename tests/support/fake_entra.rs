@@ -91,6 +91,12 @@ pub enum Fault {
     Hang,
     /// Wait, then answer normally.
     Delay(Duration),
+    /// Answer with exactly this status, content type and body (a hostile server).
+    Raw {
+        status: u16,
+        content_type: &'static str,
+        body: String,
+    },
 }
 
 /// One request as the fake saw it.
@@ -140,6 +146,8 @@ pub fn fixture_cert_der(name: &str) -> Vec<u8> {
 struct State_ {
     apps: Vec<App>,
     faults: VecDeque<Fault>,
+    /// Faults for the device authorization endpoint.
+    device_faults: VecDeque<Fault>,
     log: Vec<Recorded>,
     violations: Vec<String>,
     /// Lifetime of issued access tokens, seconds.
@@ -282,6 +290,7 @@ impl FakeEntra {
                 },
             ],
             faults: VecDeque::new(),
+            device_faults: VecDeque::new(),
             log: Vec::new(),
             violations: Vec::new(),
             lifetime: 3599,
@@ -369,6 +378,11 @@ impl FakeEntra {
     /// Queues a fault for the next token request.
     pub fn push_fault(&self, fault: Fault) {
         self.lock().faults.push_back(fault);
+    }
+
+    /// Queues a fault for the next device authorization request.
+    pub fn push_device_fault(&self, fault: Fault) {
+        self.lock().device_faults.push_back(fault);
     }
 
     /// Sets the lifetime of access tokens issued from now on.
@@ -622,8 +636,11 @@ async fn handle(
     let fault = {
         let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
         s.log.push(recorded);
-        let is_token = matches!(route(&path), Some(Endpoint::Token { .. }));
-        if is_token { s.faults.pop_front() } else { None }
+        match route(&path) {
+            Some(Endpoint::Token { .. }) => s.faults.pop_front(),
+            Some(Endpoint::DeviceCode { .. }) => s.device_faults.pop_front(),
+            _ => None,
+        }
     };
     let violation = |msg: String| {
         let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
@@ -717,6 +734,18 @@ async fn handle(
                 tokio::time::sleep(Duration::from_secs(3600)).await;
             }
             Fault::Delay(d) => tokio::time::sleep(d).await,
+            Fault::Raw {
+                status,
+                content_type,
+                body,
+            } => {
+                return (
+                    StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
+                    [(header::CONTENT_TYPE, content_type)],
+                    body,
+                )
+                    .into_response();
+            }
         }
     }
 
