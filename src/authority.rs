@@ -302,4 +302,39 @@ mod tests {
                 .is_ok()
         );
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn hosts_are_https_or_loopback_http(text in ".{0,120}") {
+                if let Ok(h) = AuthorityHost::parse(&text) {
+                    let url = Url::parse(h.as_str()).unwrap();
+                    match url.scheme() {
+                        "https" => {}
+                        "http" => prop_assert!(is_loopback(url.host_str().unwrap_or_default())),
+                        other => prop_assert!(false, "scheme {}", other),
+                    }
+                    prop_assert!(!h.as_str().ends_with('/'));
+                }
+            }
+
+            #[test]
+            fn tenants_are_one_safe_path_segment(text in ".{0,80}") {
+                if let Ok(t) = Tenant::parse(&text) {
+                    prop_assert!(t.as_str().chars().all(|c| c.is_ascii_alphanumeric() || "-._".contains(c)));
+                    prop_assert!(!t.as_str().is_empty());
+                }
+            }
+
+            #[test]
+            fn remote_http_is_always_refused(host in "[a-z]{1,10}\\.(com|org|net)") {
+                let plain = format!("http://{host}");
+                prop_assert!(AuthorityHost::parse(&plain).is_err());
+                prop_assert!(AuthorityHost::parse(&host).is_ok());
+            }
+        }
+    }
 }

@@ -25,6 +25,23 @@ pub fn human(d: std::time::Duration) -> String {
     }
 }
 
+/// A duration as people write it: seconds (`300`), or a number with `s`, `m` or `h`
+/// (`90s`, `5m`, `1h`); `None` for anything else, or a number of seconds past `u64`.
+pub fn parse_duration(text: &str) -> Option<u64> {
+    let t = text.trim();
+    let (num, mult) = match t.char_indices().last() {
+        Some((i, 's')) => (&t[..i], 1),
+        Some((i, 'm')) => (&t[..i], 60),
+        Some((i, 'h')) => (&t[..i], 3600),
+        _ => (t, 1),
+    };
+    let num = num.trim();
+    if num.is_empty() || !num.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    num.parse::<u64>().ok()?.checked_mul(mult)
+}
+
 /// `YYYY-MM-DD HH:MM:SS` in UTC (proleptic Gregorian calendar).
 pub fn format_utc(unix: i64) -> String {
     let days = unix.div_euclid(86_400);
@@ -60,7 +77,36 @@ pub fn relative(at: i64, now: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use std::time::Duration;
+
+    proptest! {
+        #[test]
+        fn durations_never_panic_and_round_trip(text in ".{0,40}", n in 0u64..=u64::MAX / 3600) {
+            let _ = parse_duration(&text);
+            prop_assert_eq!(parse_duration(&n.to_string()), Some(n));
+            prop_assert_eq!(parse_duration(&format!("{n}s")), Some(n));
+            prop_assert_eq!(parse_duration(&format!("{n}h")), Some(n * 3600));
+        }
+
+        #[test]
+        fn durations_past_u64_are_refused_not_wrapped(n in (u64::MAX / 60 + 1)..=u64::MAX) {
+            prop_assert_eq!(parse_duration(&format!("{n}m")), None);
+        }
+    }
+
+    #[test]
+    fn durations_take_seconds_minutes_and_hours() {
+        assert_eq!(parse_duration("300"), Some(300));
+        assert_eq!(parse_duration("90s"), Some(90));
+        assert_eq!(parse_duration("5m"), Some(300));
+        assert_eq!(parse_duration("1h"), Some(3600));
+        assert_eq!(parse_duration("5 minutes"), None);
+        assert_eq!(parse_duration("-1"), None);
+        assert_eq!(parse_duration("+1"), None);
+        assert_eq!(parse_duration("m"), None);
+        assert_eq!(parse_duration(""), None);
+    }
 
     #[test]
     fn utc_dates_are_right_around_epochs_and_leap_days() {

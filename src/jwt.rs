@@ -213,4 +213,35 @@ mod summary_tests {
         let expired = summary(&claims, 3820 + 3 * 3600);
         assert!(expired.last().unwrap().value.ends_with("(expired 3h ago)"));
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn any_text_decodes_or_is_refused(text in ".{0,300}") {
+                if let Ok(d) = decode(&text) {
+                    let _ = summary(&d.claims, 0);
+                }
+            }
+
+            #[test]
+            fn claims_come_back_as_they_were_encoded(
+                claims in proptest::collection::btree_map("[a-z]{1,8}", ".{0,20}", 0..8),
+                sig in "[A-Za-z0-9_-]{0,20}",
+            ) {
+                let payload: Map<String, Value> =
+                    claims.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+                let token = format!(
+                    "{}.{}.{sig}",
+                    URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256"}"#),
+                    URL_SAFE_NO_PAD.encode(Value::Object(payload.clone()).to_string()),
+                );
+                let d = decode(&token).unwrap();
+                prop_assert_eq!(d.claims, payload);
+                prop_assert_eq!(d.signed, !sig.is_empty());
+            }
+        }
+    }
 }

@@ -29,6 +29,7 @@
 
 pub mod authority;
 pub mod cache;
+pub mod claims;
 pub mod clients;
 pub mod clock;
 pub mod credential;

@@ -679,4 +679,59 @@ mod tests {
             "&lt;a href=&quot;x&quot;&gt;&amp;"
         );
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn enc(v: &str) -> String {
+            form_urlencoded::byte_serialize(v.as_bytes()).collect()
+        }
+
+        proptest! {
+            #[test]
+            fn any_query_or_paste_is_a_redirect_or_an_error(text in ".{0,300}") {
+                let _ = parse_query(&text);
+                let _ = parse_pasted(&text, "S");
+                let _ = RedirectPlan::new(Some(&text), None);
+            }
+
+            #[test]
+            fn a_code_comes_back_only_with_its_own_state(
+                code in "[A-Za-z0-9._~-]{1,60}",
+                state in "[A-Za-z0-9_-]{16,43}",
+                other in "[A-Za-z0-9_-]{16,43}",
+                extra in "[a-z_]{1,10}",
+            ) {
+                let url = format!(
+                    "https://login.microsoftonline.com/common/oauth2/nativeclient?code={}&state={}&{extra}=x",
+                    enc(&code), enc(&state)
+                );
+                let got = parse_pasted(&url, &state).unwrap().into_code().unwrap();
+                prop_assert_eq!(got.expose(), code.as_str());
+                if other != state {
+                    prop_assert!(parse_pasted(&url, &other).is_err());
+                }
+                let forged = format!("error=access_denied&state={}", enc(&other));
+                let r = parse_query(&forged).unwrap();
+                prop_assert_eq!(check_state(r, &state, false).is_ok(), other == state);
+            }
+
+            #[test]
+            fn loopback_plans_keep_the_uri_port_and_path(
+                port in 1u16..,
+                path in "(/[a-z0-9]{1,8}){0,3}",
+            ) {
+                let uri = format!("http://localhost:{port}{path}");
+                match RedirectPlan::new(Some(&uri), None).unwrap() {
+                    RedirectPlan::Loopback { port: p, path: got, ip, .. } => {
+                        prop_assert_eq!(p, port);
+                        prop_assert_eq!(got, if path.is_empty() { "/".to_owned() } else { path });
+                        prop_assert!(ip.is_loopback());
+                    }
+                    RedirectPlan::Paste { .. } => prop_assert!(false, "{} is loopback", uri),
+                }
+            }
+        }
+    }
 }

@@ -506,4 +506,62 @@ mod tests {
         assert_eq!(d.verification_uri, "https://microsoft.com/devicelogin");
         assert_eq!((d.expires_in, d.interval), (900, Some(5)));
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn http(status: u16, body: Vec<u8>) -> HttpResponse {
+            HttpResponse {
+                status,
+                content_type: Some("application/json".into()),
+                body,
+                client_request_id: "c".into(),
+            }
+        }
+
+        fn number() -> impl Strategy<Value = serde_json::Value> {
+            prop_oneof![
+                any::<u64>().prop_map(serde_json::Value::from),
+                any::<u64>().prop_map(|n| serde_json::Value::from(n.to_string())),
+                any::<f64>().prop_map(|f| serde_json::json!(f)),
+                ".{0,8}".prop_map(serde_json::Value::from),
+            ]
+        }
+
+        proptest! {
+            #[test]
+            fn any_bytes_are_an_answer_or_an_error(
+                status in prop_oneof![Just(200u16), Just(400), Just(429), Just(503)],
+                body in proptest::collection::vec(any::<u8>(), 0..400),
+                now in any::<u64>(),
+            ) {
+                let _ = parse_token(&http(status, body.clone()), "x", now);
+                let _ = parse::<DeviceAuthorization>(&http(status, body), "x", "y");
+            }
+
+            #[test]
+            fn a_parsed_token_is_one_word_with_a_bounded_lifetime(
+                at in ".{0,40}",
+                rt in proptest::option::of(".{0,40}"),
+                expires_in in proptest::option::of(number()),
+                expires_on in proptest::option::of(number()),
+                now in any::<u64>(),
+            ) {
+                let mut body = serde_json::json!({"token_type": "Bearer", "access_token": at});
+                if let Some(rt) = rt { body["refresh_token"] = rt.into(); }
+                if let Some(n) = expires_in { body["expires_in"] = n; }
+                if let Some(n) = expires_on { body["expires_on"] = n; }
+                let resp = http(200, body.to_string().into_bytes());
+                if let Ok(t) = parse_token(&resp, "x", now) {
+                    prop_assert!(crate::inert::is_token_text(t.access_token.expose()));
+                    if let Some(rt) = &t.refresh_token {
+                        prop_assert!(crate::inert::is_token_text(rt.expose()));
+                    }
+                    prop_assert!(t.expires_in <= MAX_LIFETIME);
+                    prop_assert!(t.expires_on <= now.saturating_add(MAX_LIFETIME));
+                }
+            }
+        }
+    }
 }

@@ -123,4 +123,42 @@ mod tests {
             .with_oidc_scopes();
         assert_eq!(r, Target::Resource("https://x".into()));
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn scope_lists_are_deduplicated_words_in_order(
+                scopes in proptest::collection::vec("[ a-zA-Z./:_-]{0,30}", 0..6)
+            ) {
+                let Target::Scopes(out) = Target::new(&scopes, None).unwrap() else {
+                    panic!("scopes make a v2 target");
+                };
+                prop_assert!(!out.is_empty());
+                prop_assert!(out.iter().all(|s| !s.is_empty() && !s.contains(char::is_whitespace)));
+                let mut unique = out.clone();
+                unique.dedup();
+                prop_assert_eq!(unique.len(), out.len());
+                let words: Vec<&str> = scopes.iter().flat_map(|s| s.split_whitespace()).collect();
+                if words.is_empty() {
+                    prop_assert_eq!(out, vec![DEFAULT_SCOPE.to_owned()]);
+                } else {
+                    prop_assert!(out.iter().all(|s| words.contains(&s.as_str())));
+                }
+            }
+
+            #[test]
+            fn normalisation_ignores_order_and_case(
+                scopes in proptest::collection::vec("[a-zA-Z.]{1,12}", 1..6)
+            ) {
+                let a = Target::new(&scopes, None).unwrap().normalized();
+                let mut reversed = scopes.clone();
+                reversed.reverse();
+                let upper: Vec<String> = reversed.iter().map(|s| s.to_ascii_uppercase()).collect();
+                prop_assert_eq!(a, Target::new(&upper, None).unwrap().normalized());
+            }
+        }
+    }
 }

@@ -5,7 +5,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use base64::Engine;
 use entra_token::authority::{Authority, AuthorityHost, Cloud, Tenant};
 use entra_token::cache::{Cache, ScopeKey};
 use entra_token::response::TokenResponse;
@@ -111,26 +110,11 @@ pub fn authority_host(arg: Option<&str>, cloud: Option<CloudArg>) -> Result<Auth
 
 /// A claims challenge must be JSON; base64 of JSON (as in WWW-Authenticate) is decoded.
 fn claims_json(input: &str) -> Result<String> {
-    let input = input.trim();
-    if serde_json::from_str::<serde_json::Value>(input).is_ok_and(|v| v.is_object()) {
-        return Ok(input.to_owned());
-    }
-    let engines = [
-        base64::engine::general_purpose::STANDARD,
-        base64::engine::general_purpose::URL_SAFE_NO_PAD,
-        base64::engine::general_purpose::STANDARD_NO_PAD,
-    ];
-    for engine in engines {
-        if let Ok(bytes) = engine.decode(input)
-            && let Ok(text) = String::from_utf8(bytes)
-            && serde_json::from_str::<serde_json::Value>(&text).is_ok_and(|v| v.is_object())
-        {
-            return Ok(text);
-        }
-    }
-    Err(Error::usage(
-        "--claims takes a JSON object (or its base64) from the WWW-Authenticate claims challenge",
-    ))
+    entra_token::claims::challenge_json(input).ok_or_else(|| {
+        Error::usage(
+            "--claims takes a JSON object (or its base64) from the WWW-Authenticate claims challenge",
+        )
+    })
 }
 
 /// Reads a client secret from `--client-secret-file` or AZURE_CLIENT_SECRET.
@@ -389,17 +373,7 @@ pub fn cached_delegated(
 
 /// Parses `--min-validity`: seconds, or a number with s, m or h.
 pub fn parse_duration(text: &str) -> std::result::Result<u64, String> {
-    let t = text.trim();
-    let (num, mult) = match t.char_indices().last() {
-        Some((i, 's')) => (&t[..i], 1),
-        Some((i, 'm')) => (&t[..i], 60),
-        Some((i, 'h')) => (&t[..i], 3600),
-        _ => (t, 1),
-    };
-    num.trim()
-        .parse::<u64>()
-        .ok()
-        .and_then(|n| n.checked_mul(mult))
+    entra_token::clock::parse_duration(text)
         .ok_or_else(|| format!("'{text}' is not a duration such as 300, 90s, 5m or 1h"))
 }
 
@@ -415,16 +389,6 @@ mod tests {
         assert_eq!(parse_duration("1h"), Ok(3600));
         assert!(parse_duration("5 minutes").is_err());
         assert!(parse_duration("-1").is_err());
-    }
-
-    #[test]
-    fn claims_accept_json_and_base64_json() {
-        let json = r#"{"access_token":{"nbf":{"essential":true,"value":"1"}}}"#;
-        assert_eq!(claims_json(json).unwrap(), json);
-        let b64 = base64::engine::general_purpose::STANDARD.encode(json);
-        assert_eq!(claims_json(&b64).unwrap(), json);
-        assert!(claims_json("not json").is_err());
-        assert!(claims_json("[1]").is_err());
     }
 
     #[test]

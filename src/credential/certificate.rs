@@ -386,4 +386,46 @@ mod tests {
             "{shown}"
         );
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn try_load(bytes: &[u8], password: Option<&str>) {
+            let pw = password.map(Secret::new);
+            let _ = Certificate::load(&CertificateSource {
+                bytes,
+                name: "x",
+                private_key: None,
+                password: pw.as_ref(),
+            });
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(64))]
+
+            #[test]
+            fn any_bytes_load_or_are_refused(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+                try_load(&bytes, None);
+                try_load(&bytes, Some("pw"));
+            }
+
+            #[test]
+            fn damaged_pem_and_pfx_files_are_refused_not_panicked_on(
+                which in 0usize..3,
+                flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..8),
+                cut in any::<usize>(),
+            ) {
+                let name = ["app.pem", "app-modern.pfx", "app-legacy.pfx"][which];
+                let mut bytes = read(name);
+                for (at, b) in flips {
+                    let i = at % bytes.len();
+                    bytes[i] ^= b | 1;
+                }
+                try_load(&bytes, Some("test-password"));
+                bytes.truncate(cut % bytes.len());
+                try_load(&bytes, Some("test-password"));
+            }
+        }
+    }
 }
