@@ -19,6 +19,11 @@ pub enum Cloud {
 }
 
 impl Cloud {
+    /// The authority host of this cloud.
+    pub fn authority_host(self) -> AuthorityHost {
+        AuthorityHost(Url::parse(self.host()).unwrap_or_else(|_| unreachable!()))
+    }
+
     /// The authority host URL of this cloud.
     pub fn host(self) -> &'static str {
         match self {
@@ -39,7 +44,7 @@ impl AuthorityHost {
     pub fn parse(input: &str) -> Result<Self> {
         let input = input.trim();
         if input.is_empty() {
-            return Err(Error::usage("--authority-host is empty"));
+            return Err(Error::Invalid("the authority host is empty".into()));
         }
         let with_scheme = if input.contains("://") {
             input.to_owned()
@@ -47,13 +52,13 @@ impl AuthorityHost {
             format!("https://{input}")
         };
         let url = Url::parse(&with_scheme).map_err(|e| {
-            Error::usage(format!(
-                "--authority-host '{input}' is not a valid URL: {e}"
+            Error::Invalid(format!(
+                "the authority host '{input}' is not a valid URL: {e}"
             ))
         })?;
         if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
-            return Err(Error::usage(format!(
-                "--authority-host '{input}' must be a plain host URL without query, fragment or user"
+            return Err(Error::Invalid(format!(
+                "the authority host '{input}' must be a plain host URL without query, fragment or user"
             )));
         }
         let host = url.host_str().unwrap_or_default().to_owned();
@@ -61,13 +66,13 @@ impl AuthorityHost {
             "https" => {}
             "http" if is_loopback(&host) => {}
             "http" => {
-                return Err(Error::usage(format!(
+                return Err(Error::Invalid(format!(
                     "refusing plain http authority '{input}': tokens and secrets would cross the network unencrypted; use https (http is allowed only for loopback hosts such as 127.0.0.1 and localhost)"
                 )));
             }
             other => {
-                return Err(Error::usage(format!(
-                    "--authority-host '{input}' has scheme '{other}'; use https"
+                return Err(Error::Invalid(format!(
+                    "the authority host '{input}' has scheme '{other}'; use https"
                 )));
             }
         }
@@ -119,14 +124,14 @@ impl Tenant {
     pub fn parse(input: &str) -> Result<Self> {
         let t = input.trim();
         if t.is_empty() {
-            return Err(Error::usage("--tenant is empty"));
+            return Err(Error::Invalid("the tenant is empty".into()));
         }
         let ok = t
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '_');
         if !ok || t.starts_with('.') || t.ends_with('.') {
-            return Err(Error::usage(format!(
-                "--tenant '{t}' is not a tenant: pass a directory GUID, a verified domain such as contoso.onmicrosoft.com, or common/organizations/consumers"
+            return Err(Error::Invalid(format!(
+                "'{t}' is not a tenant: pass a directory GUID, a verified domain such as contoso.onmicrosoft.com, or common/organizations/consumers"
             )));
         }
         Ok(Self(t.to_ascii_lowercase()))
@@ -140,17 +145,6 @@ impl Tenant {
     /// `common`, `organizations` or `consumers`: names no single directory.
     pub fn is_multi_tenant_alias(&self) -> bool {
         matches!(self.0.as_str(), "common" | "organizations" | "consumers")
-    }
-
-    /// Fails with a usage error for app-only flows, which need one directory.
-    pub fn require_single(&self, flow: &str) -> Result<()> {
-        if self.is_multi_tenant_alias() {
-            return Err(Error::usage(format!(
-                "{flow} needs a real tenant, and '{}' names none: pass --tenant (or AZURE_TENANT_ID) with the directory's GUID or a verified domain",
-                self.0
-            )));
-        }
-        Ok(())
     }
 }
 
@@ -254,7 +248,7 @@ mod tests {
             "ftp://x.y",
         ] {
             let e = AuthorityHost::parse(bad).unwrap_err();
-            assert_eq!(e.kind(), crate::ErrorKind::Usage, "{bad}");
+            assert_eq!(e.kind(), crate::ErrorKind::Invalid, "{bad}");
         }
     }
 
@@ -289,17 +283,14 @@ mod tests {
     }
 
     #[test]
-    fn multi_tenant_aliases_are_refused_for_app_only_flows() {
+    fn multi_tenant_aliases_name_no_single_directory() {
         for alias in ["common", "organizations", "Consumers"] {
-            let t = Tenant::parse(alias).unwrap();
-            let e = t.require_single("client-credentials").unwrap_err();
-            assert!(e.to_string().contains("needs a real tenant"), "{e}");
+            assert!(Tenant::parse(alias).unwrap().is_multi_tenant_alias());
         }
         assert!(
-            Tenant::parse("contoso.com")
+            !Tenant::parse("contoso.com")
                 .unwrap()
-                .require_single("x")
-                .is_ok()
+                .is_multi_tenant_alias()
         );
     }
 

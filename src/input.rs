@@ -1,6 +1,7 @@
-//! Reading what comes from outside the process, bounded: files and stdin of at most
-//! [`MAX_INPUT`] bytes, and only regular files, so that a FIFO that never ends (or never
-//! starts), `/dev/zero` or a planted symbolic link can neither hang nor exhaust the tool.
+//! Files: reading what comes from outside the process, bounded (files and stdin of at
+//! most [`MAX_INPUT`] bytes, and only regular files, so that a FIFO that never ends or
+//! never starts, `/dev/zero` or a planted symbolic link can neither hang nor exhaust the
+//! tool), and the one writer of private files ([`write_private`]).
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -124,6 +125,28 @@ pub fn read_path_or_stdin(path: &Path) -> io::Result<Vec<u8>> {
     } else {
         read_file(path)
     }
+}
+
+/// Replaces `path` atomically with `bytes`, mode 0600: a temporary file (named `prefix`…)
+/// in the same directory, written and synced, then renamed over it. A reader never sees
+/// half a file, and the mode is set on the open file before any byte is written.
+pub fn write_private(path: &Path, bytes: &[u8], prefix: &str) -> io::Result<()> {
+    use std::io::Write;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or_else(|| Path::new("."));
+    let mut tmp = tempfile::Builder::new().prefix(prefix).tempfile_in(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 /// Whether `path` (not followed) is owned by the user running this process; always true

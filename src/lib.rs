@@ -27,6 +27,7 @@
 //! (0700/0600, atomic writes, a per-key lock for single flight), [`jwt`] reads tokens
 //! without verifying them, and [`clients`] names Microsoft's well-known public clients.
 
+pub mod app;
 pub mod authority;
 pub mod cache;
 pub mod claims;
@@ -34,6 +35,7 @@ pub mod clients;
 pub mod clock;
 pub mod credential;
 pub mod entra_error;
+pub mod env;
 pub mod error;
 pub mod flow;
 pub mod inert;
@@ -47,7 +49,10 @@ pub mod scope;
 pub mod secret;
 pub mod transport;
 
+pub use app::{App, CacheLocation, CachePolicy, TokenSource};
+pub use credential::Credential;
 pub use entra_error::EntraError;
 pub use error::{Error, ErrorKind, Result};
 pub use response::TokenResponse;
+pub use scope::Target;
 pub use secret::Secret;

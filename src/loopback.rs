@@ -206,22 +206,22 @@ impl RedirectPlan {
         let parsed = Url::parse(&uri);
         let Some(ip) = parsed.as_ref().ok().and_then(loopback_ip) else {
             if parsed.is_err() && !uri.starts_with("urn:") {
-                return Err(Error::usage(format!(
+                return Err(Error::Invalid(format!(
                     "the redirect URI '{uri}' is not a URI"
                 )));
             }
             return Ok(Self::Paste { uri });
         };
-        let url = parsed.map_err(|e| Error::usage(format!("'{uri}' is not a URI: {e}")))?;
+        let url = parsed.map_err(|e| Error::Invalid(format!("'{uri}' is not a URI: {e}")))?;
         let in_uri = explicit_port(&uri, &url);
         if in_uri == Some(0) || port == Some(0) {
-            return Err(Error::usage(format!(
+            return Err(Error::Invalid(format!(
                 "the redirect URI '{uri}' names port 0: name a real port, or leave it out for any free one"
             )));
         }
         let port = match (in_uri, port) {
             (Some(a), Some(b)) if a != b => {
-                return Err(Error::usage(format!(
+                return Err(Error::Invalid(format!(
                     "the listener port {b} disagrees with the port in the redirect URI '{uri}'"
                 )));
             }
@@ -624,13 +624,13 @@ mod tests {
         }
         for bad in ["http://localhost:0", "http://[::1]:0/cb"] {
             let e = plan(Some(bad), None).unwrap_err();
-            assert_eq!(e.kind(), crate::ErrorKind::Usage, "{bad}");
+            assert_eq!(e.kind(), crate::ErrorKind::Invalid, "{bad}");
         }
         assert_eq!(
             plan(Some("http://localhost:8400"), Some(8401))
                 .unwrap_err()
                 .kind(),
-            crate::ErrorKind::Usage
+            crate::ErrorKind::Invalid
         );
         for paste in [
             "https://login.microsoftonline.com/common/oauth2/nativeclient",
@@ -644,7 +644,7 @@ mod tests {
         }
         assert_eq!(
             plan(Some("not a uri"), None).unwrap_err().kind(),
-            crate::ErrorKind::Usage
+            crate::ErrorKind::Invalid
         );
     }
 

@@ -174,6 +174,7 @@ pub fn parse<T: DeserializeOwned>(
                 ),
                 client_request_id: crid,
                 entra: Some(Box::new(entra)),
+                source: None,
             }),
             Some(entra) => Err(Error::Refused {
                 what,

@@ -25,8 +25,8 @@ impl Target {
         if let Some(resource) = resource {
             let resource = resource.trim();
             if resource.is_empty() || resource.contains(char::is_whitespace) {
-                return Err(Error::usage(
-                    "--resource takes one resource URI, e.g. https://graph.microsoft.com",
+                return Err(Error::Invalid(
+                    "a resource is one URI, e.g. https://graph.microsoft.com".into(),
                 ));
             }
             return Ok(Self::Resource(resource.to_owned()));
@@ -41,6 +41,20 @@ impl Target {
             out.push(DEFAULT_SCOPE.to_owned());
         }
         Ok(Self::Scopes(out))
+    }
+
+    /// One v2 scope (or several, space-separated).
+    pub fn scope(scope: &str) -> Self {
+        let scopes: Vec<String> = scope.split_whitespace().map(str::to_owned).collect();
+        if scopes.is_empty() {
+            return Self::Scopes(vec![DEFAULT_SCOPE.to_owned()]);
+        }
+        Self::Scopes(scopes)
+    }
+
+    /// A v1 resource.
+    pub fn resource(resource: &str) -> Result<Self> {
+        Self::new(&[], Some(resource))
     }
 
     /// Adds `openid profile offline_access` to v2 scopes, as MSAL does for delegated flows.

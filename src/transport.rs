@@ -33,7 +33,7 @@ pub const LOG_BODY_PREVIEW: usize = 400;
 /// Where verbose lines go (the binary sends them to stderr).
 pub type Log = Arc<dyn Fn(&str) + Send + Sync>;
 
-/// Settings for [`Transport::new`].
+/// Settings for [`HttpTransport::new`].
 #[derive(Clone, Default)]
 pub struct TransportOptions {
     /// Per-request timeout (connect + send + receive the whole body).
@@ -49,8 +49,25 @@ pub struct TransportOptions {
     pub backoff_base: Option<Duration>,
 }
 
+/// What the flows need from HTTP: a form POST and a GET. [`HttpTransport`] is the real
+/// one; tests answer in memory.
+pub trait Transport {
+    /// POSTs a form (retrying 429/5xx) and returns the answer.
+    fn post_form(
+        &self,
+        url: &str,
+        form: &Form,
+    ) -> impl std::future::Future<Output = Result<HttpResponse>>;
+    /// GETs a URL, optionally with a bearer token.
+    fn get(
+        &self,
+        url: &str,
+        bearer: Option<&Secret>,
+    ) -> impl std::future::Future<Output = Result<HttpResponse>>;
+}
+
 /// An HTTP client with Entra's conventions.
-pub struct Transport {
+pub struct HttpTransport {
     client: reqwest::Client,
     timeout: Duration,
     log: Option<Log>,
@@ -58,7 +75,7 @@ pub struct Transport {
     backoff_base: Duration,
 }
 
-impl Transport {
+impl HttpTransport {
     /// Builds the client. Reads `--ca-file` now so that a bad file fails before any request.
     pub fn new(opts: TransportOptions) -> Result<Self> {
         let timeout = opts.timeout.unwrap_or(Duration::from_secs(30));
@@ -105,38 +122,6 @@ impl Transport {
         if let Some(log) = &self.log {
             log(line);
         }
-    }
-
-    /// POSTs a form, retrying 429/5xx at most twice.
-    pub async fn post_form(&self, url: &str, form: &Form) -> Result<HttpResponse> {
-        let body = form.encode();
-        let redacted = form.redacted();
-        self.send(url, |client, crid| {
-            self.log(&format!("> POST {url}"));
-            self.log(&format!("> client-request-id: {crid}"));
-            self.log(&format!("> {redacted}"));
-            client
-                .post(url)
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(body.clone())
-        })
-        .await
-    }
-
-    /// GETs a URL, optionally with a bearer token (GitHub's OIDC endpoint).
-    pub async fn get(&self, url: &str, bearer: Option<&Secret>) -> Result<HttpResponse> {
-        let shown = redact_query(url);
-        self.send(url, |client, crid| {
-            self.log(&format!("> GET {shown}"));
-            self.log(&format!("> client-request-id: {crid}"));
-            let mut rb = client.get(url);
-            if let Some(token) = bearer {
-                self.log("> authorization: Bearer <redacted>");
-                rb = rb.bearer_auth(token.expose());
-            }
-            rb
-        })
-        .await
     }
 
     async fn send(
@@ -298,6 +283,40 @@ impl Transport {
     }
 }
 
+impl Transport for HttpTransport {
+    /// POSTs a form, retrying 429/5xx at most twice.
+    async fn post_form(&self, url: &str, form: &Form) -> Result<HttpResponse> {
+        let body = form.encode();
+        let redacted = form.redacted();
+        self.send(url, |client, crid| {
+            self.log(&format!("> POST {url}"));
+            self.log(&format!("> client-request-id: {crid}"));
+            self.log(&format!("> {redacted}"));
+            client
+                .post(url)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(body.clone())
+        })
+        .await
+    }
+
+    /// GETs a URL, optionally with a bearer token (GitHub's OIDC endpoint).
+    async fn get(&self, url: &str, bearer: Option<&Secret>) -> Result<HttpResponse> {
+        let shown = redact_query(url);
+        self.send(url, |client, crid| {
+            self.log(&format!("> GET {shown}"));
+            self.log(&format!("> client-request-id: {crid}"));
+            let mut rb = client.get(url);
+            if let Some(token) = bearer {
+                self.log("> authorization: Bearer <redacted>");
+                rb = rb.bearer_auth(token.expose());
+            }
+            rb
+        })
+        .await
+    }
+}
+
 /// The delay before retry `attempt` (1-based): `Retry-After` when given (capped), else a
 /// jittered exponential backoff.
 pub fn retry_delay(headers: &HeaderMap, attempt: u32, base: Duration, now: SystemTime) -> Duration {
@@ -409,7 +428,7 @@ fn env_proxies() -> Result<Vec<reqwest::Proxy>> {
     for (names, make) in settings {
         let Some(url) = var(names) else { continue };
         let proxy = make(url.trim()).map_err(|e| {
-            Error::usage(format!(
+            Error::Invalid(format!(
                 "the proxy in {} is not a URL: {}",
                 names[0],
                 root_cause(&e)
@@ -576,7 +595,7 @@ mod tests {
 
     #[test]
     fn a_missing_ca_file_is_a_local_error() {
-        let e = Transport::new(TransportOptions {
+        let e = HttpTransport::new(TransportOptions {
             ca_file: Some("/nonexistent/ca.pem".into()),
             ..Default::default()
         })

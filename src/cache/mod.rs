@@ -277,7 +277,7 @@ impl Cache {
     fn write(&self, path: &Path, entry: &Entry) {
         let result = serde_json::to_vec(entry)
             .map_err(std::io::Error::other)
-            .and_then(|json| store::write_atomic(&self.dir, path, &json));
+            .and_then(|json| store::write_atomic(path, &json));
         if let Err(e) = result {
             (self.warn)(&format!(
                 "cannot write the token cache entry {}: {e}",
@@ -460,6 +460,13 @@ fn entry_from(kind: Kind, key: &ScopeKey, account: Option<&Account>, t: &TokenRe
         refresh_token: None,
         written_at: unix_now(),
     }
+}
+
+/// The directory the environment names: `ENTRA_TOKEN_CACHE_DIR`, else [`default_dir`].
+pub fn configured_dir() -> Option<PathBuf> {
+    crate::env::var(crate::env::CACHE_DIR)
+        .map(PathBuf::from)
+        .or_else(default_dir)
 }
 
 /// The default cache directory: `$XDG_CACHE_HOME/entra-token` on Linux, the platform's

@@ -2,23 +2,11 @@
 //! written to a temporary file and renamed into place, so a reader never sees half.
 
 use std::fs;
-use std::io::Write;
 use std::path::Path;
 
-/// Writes `bytes` to `path` atomically: a temporary file in `dir`, mode 0600, synced,
-/// then renamed over the old entry.
-pub fn write_atomic(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(fs::Permissions::from_mode(0o600))?;
-    }
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+/// Writes a cache entry atomically, mode 0600 (see [`crate::input::write_private`]).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    crate::input::write_private(path, bytes, ".tmp-")
 }
 
 /// Creates the cache directory with mode 0700, tightening an existing one that others
@@ -109,8 +97,8 @@ mod tests {
     fn atomic_writes_replace_whole_files_and_leave_no_temporaries() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("e.json");
-        write_atomic(dir.path(), &path, b"first").unwrap();
-        write_atomic(dir.path(), &path, b"second").unwrap();
+        write_atomic(&path, b"first").unwrap();
+        write_atomic(&path, b"second").unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"second");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
         #[cfg(unix)]

@@ -1,34 +1,33 @@
 //! `entra-token admin-consent`: an administrator installs an app into a tenant.
 
-use entra_token::Result;
-use entra_token::authority::{Authority, Tenant};
-use entra_token::flow::admin_consent::AdminConsent;
-use entra_token::scope::Target;
+use anyhow::Result;
+use entra_token::flow::{self, admin_consent::AdminConsent};
 
 use super::args::AdminConsentArgs;
-use super::{common, redirect, report};
+use super::{options, redirect, report};
 
 /// Runs the consent and returns stdout: the tenant ID and a newline.
 pub fn run(args: &AdminConsentArgs) -> Result<Vec<u8>> {
-    let tenant = Tenant::parse(args.tenant.as_deref().unwrap_or("organizations"))?;
-    let client_id = common::client_id(args.client_id.as_deref())?;
-    let host = common::authority_host(args.authority_host.as_deref(), args.cloud)?;
-    let target = Target::new(&args.scopes, args.resource.as_deref())?;
+    let tenant = options::tenant(args.tenant.as_deref().unwrap_or("organizations"))?;
+    let client_id = options::client_id(args.client_id.as_deref())?;
+    let host = options::authority_host(args.authority_host.as_deref(), args.cloud)?;
+    let target = options::target(&args.scopes, args.resource.as_deref())?;
     let consent = AdminConsent {
-        authority: Authority {
-            host,
-            tenant,
-            version: target.version(),
+        client: flow::Client {
+            host: &host,
+            tenant: &tenant,
+            client_id: &client_id,
+            claims: None,
+            credential: None,
         },
-        client_id,
-        target,
+        target: &target,
     };
-    let prepared = redirect::prepare(&args.redirect, args.timeout_signin)?;
+    let plan = redirect::plan(&args.redirect)?;
+    let prepared = redirect::prepare(plan, &args.redirect, args.timeout_signin)?;
     let attempt = consent.attempt(prepared.redirect_uri())?;
     let granted = consent.outcome(prepared.receive(&attempt.url, &attempt.state)?)?;
     report::note(&format!(
-        "admin consent granted: app {} is installed in tenant {granted}",
-        consent.client_id
+        "admin consent granted: app {client_id} is installed in tenant {granted}"
     ));
     Ok(format!("{granted}\n").into_bytes())
 }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use super::env;
+use entra_token::env;
 
 const CC_EXAMPLES: &str = "\
 EXAMPLES:
@@ -640,7 +640,7 @@ pub struct TokenArgs {
 
     /// Reuse a cached access token only if it has at least this long left (300, 90s, 5m, 1h).
     #[arg(long, value_name = "DURATION", default_value = "5m",
-          value_parser = super::common::parse_duration)]
+          value_parser = parse_duration)]
     pub min_validity: u64,
 
     /// Timeout of each HTTP request, in seconds.
@@ -683,6 +683,12 @@ pub enum OutputArg {
     /// GitHub Actions: mask the token and append NAME=token to $GITHUB_ENV (--env-name).
     #[value(name = "github-env")]
     GithubEnv,
+}
+
+/// Parses `--min-validity`: seconds, or a number with s, m or h.
+fn parse_duration(text: &str) -> Result<u64, String> {
+    entra_token::clock::parse_duration(text)
+        .ok_or_else(|| format!("'{text}' is not a duration such as 300, 90s, 5m or 1h"))
 }
 
 #[cfg(test)]

@@ -1,15 +1,17 @@
 //! `entra-token cache list|clear`. Never prints a token or a secret.
 
+use entra_token::Error;
+use entra_token::cache::Cache;
 use entra_token::cache::{ClearFilter, Kind};
 use entra_token::clock::unix_now;
-use entra_token::{Error, Result};
 
 use super::args::CacheCommand;
-use super::{common, report};
+use super::report;
 
-pub fn run(cmd: &CacheCommand) -> Result<Vec<u8>> {
-    let cache =
-        common::open_cache().ok_or_else(|| Error::local("the token cache cannot be opened"))?;
+pub fn run(cmd: &CacheCommand) -> anyhow::Result<Vec<u8>> {
+    let cache = entra_token::cache::configured_dir()
+        .and_then(|dir| Cache::open(dir, Box::new(report::warn)))
+        .ok_or_else(|| Error::local("the token cache cannot be opened"))?;
     match cmd {
         CacheCommand::List { json } => {
             let now = unix_now();

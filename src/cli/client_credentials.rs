@@ -1,17 +1,18 @@
 //! `entra-token client-credentials`.
 
-use entra_token::{Result, TokenResponse};
+use anyhow::Result;
+use entra_token::TokenResponse;
 
 use super::args::ClientCredentialsArgs;
-use super::common::{self, TenantRule};
 use super::credential;
+use super::options::{self, TenantRule};
 
 pub fn run(args: &ClientCredentialsArgs, verbose: u8) -> Result<TokenResponse> {
-    let resolved = common::resolve(&args.common, TenantRule::AppOnly)?;
-    resolved
-        .authority
-        .tenant
-        .require_single("client-credentials")?;
-    let spec = credential::resolve(&args.secret, &args.certificate, &args.federated)?;
-    common::app_token(&args.common, &resolved, spec, verbose)
+    let call = options::invocation(
+        &args.common,
+        TenantRule::AppOnly("client-credentials"),
+        verbose,
+    )?;
+    let credential = credential::resolve(&args.secret, &args.certificate, &args.federated)?;
+    Ok(call.app.with_credential(credential).token(&call.target)?)
 }

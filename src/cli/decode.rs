@@ -2,8 +2,11 @@
 
 use std::io::IsTerminal;
 
+use anyhow::Result;
+use entra_token::Error;
 use entra_token::inert::inert;
-use entra_token::{Error, Result};
+
+use super::report::usage;
 use serde_json::Value;
 
 use super::args::{DecodeArgs, DecodeOutput};
@@ -14,7 +17,7 @@ pub fn run(args: &DecodeArgs) -> Result<Vec<u8>> {
         _ => {
             let stdin = std::io::stdin();
             if stdin.is_terminal() && args.token.is_none() {
-                return Err(Error::usage(
+                return Err(usage(
                     "decode needs a token: pass it as an argument or pipe it in (entra-token ... | entra-token decode)",
                 ));
             }

@@ -6,11 +6,10 @@ mod auth_code;
 mod cache;
 mod cert_assertion;
 mod client_credentials;
-mod common;
 mod credential;
 mod decode;
 mod device_code;
-mod env;
+mod options;
 pub mod output;
 mod progress;
 mod redirect;
@@ -19,8 +18,8 @@ pub mod report;
 
 use std::process::ExitCode;
 
+use anyhow::{Context, Result};
 use clap::{CommandFactory, Parser};
-use entra_token::Error;
 
 use args::{Cli, Command};
 
@@ -38,18 +37,21 @@ pub fn main() -> ExitCode {
         Ok(bytes) => match output::write_stdout(&bytes) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
-                report::error(&Error::local(format!("cannot write to stdout: {e}")), None);
+                report::error(
+                    &anyhow::Error::new(e).context("cannot write to stdout"),
+                    None,
+                );
                 ExitCode::from(1)
             }
         },
         Err(e) => {
             report::error(&e, consent_command(&cli).as_deref());
-            ExitCode::from(e.kind().exit_code())
+            ExitCode::from(report::exit_code(&e))
         }
     }
 }
 
-fn run(cli: &Cli) -> entra_token::Result<Vec<u8>> {
+fn run(cli: &Cli) -> Result<Vec<u8>> {
     let v = cli.verbose;
     match &cli.command {
         Command::ClientCredentials(args) => {
@@ -132,10 +134,7 @@ fn shell_word(value: &str) -> Option<String> {
     (!value.contains(|c: char| c == '\'' || c.is_control())).then(|| format!("'{value}'"))
 }
 
-fn render(
-    token: &entra_token::TokenResponse,
-    args: &args::TokenArgs,
-) -> entra_token::Result<Vec<u8>> {
+fn render(token: &entra_token::TokenResponse, args: &args::TokenArgs) -> Result<Vec<u8>> {
     let ctx = output::Context {
         tenant: args.tenant.as_deref().unwrap_or("organizations"),
         env_name: &args.env_name,
@@ -144,13 +143,13 @@ fn render(
 }
 
 /// Man pages from the clap definitions: the main page on stdout, or every page in a dir.
-fn man(dir: Option<&std::path::Path>) -> entra_token::Result<Vec<u8>> {
+fn man(dir: Option<&std::path::Path>) -> Result<Vec<u8>> {
     let cmd = Cli::command();
-    let page = |c: clap::Command| -> entra_token::Result<Vec<u8>> {
+    let page = |c: clap::Command| -> Result<Vec<u8>> {
         let mut out = Vec::new();
         clap_mangen::Man::new(c)
             .render(&mut out)
-            .map_err(|e| Error::local(format!("cannot render the man page: {e}")))?;
+            .context("cannot render the man page")?;
         Ok(out)
     };
     let Some(dir) = dir else {
@@ -158,10 +157,9 @@ fn man(dir: Option<&std::path::Path>) -> entra_token::Result<Vec<u8>> {
     };
     let write = |name: &str, bytes: Vec<u8>| {
         std::fs::write(dir.join(name), bytes)
-            .map_err(|e| Error::local(format!("cannot write {}: {e}", dir.join(name).display())))
+            .with_context(|| format!("cannot write {}", dir.join(name).display()))
     };
-    std::fs::create_dir_all(dir)
-        .map_err(|e| Error::local(format!("cannot create {}: {e}", dir.display())))?;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
         let name = format!("entra-token-{}", sub.get_name());
         write(&format!("{name}.1"), page(sub.clone().name(name.clone()))?)?;

@@ -2,10 +2,13 @@
 
 use std::io::{self, Write};
 
-use entra_token::{Error, Result, TokenResponse};
+use anyhow::Result;
+use entra_token::{Error, TokenResponse};
+
+use super::report::usage;
 
 use super::args::OutputArg;
-use super::env;
+use entra_token::env;
 
 /// What some output forms need beyond the token.
 pub struct Context<'a> {
@@ -64,12 +67,12 @@ fn github_env(name: &str, token: &str) -> Result<()> {
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if !valid || name.to_ascii_uppercase().starts_with("GITHUB_") {
-        return Err(Error::usage(format!(
+        return Err(usage(format!(
             "--env-name '{name}' is not a usable variable name (letters, digits, _; not GITHUB_*)"
         )));
     }
     let path = env::var(env::GITHUB_ENV).ok_or_else(|| {
-        Error::usage("-o github-env needs GITHUB_ENV, which GitHub Actions sets in every step")
+        usage("-o github-env needs GITHUB_ENV, which GitHub Actions sets in every step")
     })?;
     let mut file = std::fs::OpenOptions::new()
         .append(true)
@@ -81,7 +84,7 @@ fn github_env(name: &str, token: &str) -> Result<()> {
             ))
         })?;
     file.write_all(format!("{name}={token}\n").as_bytes())
-        .map_err(|e| Error::local(format!("cannot append to $GITHUB_ENV: {e}")))
+        .map_err(|e| Error::local(format!("cannot append to $GITHUB_ENV: {e}")).into())
 }
 
 /// Writes the whole answer in one call. A closed pipe (`| head`) is not an error.

@@ -7,7 +7,9 @@ use entra_token::loopback::{self, Listener, Redirect, RedirectPlan};
 use entra_token::{Error, Result};
 
 use super::args::RedirectArgs;
-use super::{common, progress};
+use super::options::block_on_interactive;
+use super::progress;
+use super::report::usage;
 
 /// A redirect that can be waited for: the listener is bound, so the redirect URI is final.
 pub struct Prepared {
@@ -17,10 +19,14 @@ pub struct Prepared {
     timeout: Duration,
 }
 
+/// Checks `--redirect-uri` and `--port` (before anything else happens).
+pub fn plan(args: &RedirectArgs) -> anyhow::Result<RedirectPlan> {
+    RedirectPlan::new(args.redirect_uri.as_deref(), args.port)
+        .map_err(|e| usage(format!("{e} (--redirect-uri, --port)")))
+}
+
 /// Binds the listener of a loopback redirect URI (any free port unless one is named).
-pub fn prepare(args: &RedirectArgs, timeout_secs: u64) -> Result<Prepared> {
-    let plan = RedirectPlan::new(args.redirect_uri.as_deref(), args.port)
-        .map_err(|e| Error::usage(format!("{e} (--redirect-uri, --port)")))?;
+pub fn prepare(plan: RedirectPlan, args: &RedirectArgs, timeout_secs: u64) -> Result<Prepared> {
     let (listener, redirect_uri) = match plan {
         RedirectPlan::Loopback {
             ip,
@@ -68,14 +74,14 @@ impl Prepared {
             ))
         };
         match self.listener {
-            Some((listener, path)) => common::block_on_interactive(async {
+            Some((listener, path)) => block_on_interactive(async {
                 tokio::time::timeout(timeout, listener.wait(&path, state))
                     .await
                     .map_err(|_| timed_out())?
             }),
             None => {
                 progress::paste_prompt();
-                common::block_on_interactive(async {
+                block_on_interactive(async {
                     let line = tokio::time::timeout(
                         timeout,
                         loopback::read_pasted_line(tokio::io::stdin()),

@@ -1,69 +1,57 @@
 //! `entra-token refresh`.
 
-use std::io::Write;
 use std::path::Path;
 
-use entra_token::{Error, Result, Secret, TokenResponse};
+use anyhow::Result;
+use entra_token::{Secret, TokenResponse};
 
 use super::args::{OutputArg, RefreshArgs};
-use super::common::{self, TenantRule};
-use super::{credential, report};
+use super::credential;
+use super::options::{self, TenantRule};
+use super::report::{self, usage};
 
 pub fn run(args: &RefreshArgs, verbose: u8) -> Result<TokenResponse> {
-    let resolved = common::resolve(&args.common, TenantRule::Delegated)?;
-    let spec = credential::resolve_optional(&args.secret, &args.certificate)?;
-    let key = resolved.delegated_key(spec.as_ref());
-    let credential = spec.map(credential::Spec::load).transpose()?;
-    let redeem = |refresh_token| {
-        common::redeem_refresh_token(
-            &args.common,
-            &resolved,
-            credential.clone(),
-            refresh_token,
-            verbose,
-        )
-    };
+    let call = options::invocation(&args.common, TenantRule::Delegated, verbose)?;
+    let mut app = call.app;
+    if let Some(c) = credential::resolve_optional(&args.secret, &args.certificate)? {
+        app = app.with_credential(c);
+    }
+    let target = &call.target;
 
     let Some(path) = args.refresh_token_file.as_deref() else {
         // The cached refresh token of this client (and account).
-        let cache = common::cache(&args.common).ok_or_else(|| {
-            Error::usage("no refresh token: pass --refresh-token-file PATH (the cache is off)")
-        })?;
-        let _lock = cache.lock(&key);
-        let cached = cache
-            .refresh_token(&key, args.login_hint.as_deref())
-            .and_then(|(_, account)| {
-                let rt_lock = cache.lock_refresh(&key, &account);
-                Some((cache.refresh_token_of(&key, &account)?, rt_lock))
+        if args.common.no_cache {
+            return Err(usage(
+                "no refresh token: pass --refresh-token-file PATH (the cache is off)",
+            ));
+        }
+        return app
+            .refresh_from_cache(target, args.login_hint.as_deref())?
+            .ok_or_else(|| {
+                usage(format!(
+                    "no cached refresh token for client {} in {}{}: sign in with `entra-token device-code` or `entra-token auth-code` first, or pass --refresh-token-file",
+                    app.client_id(),
+                    app.tenant().as_str(),
+                    args.login_hint
+                        .as_deref()
+                        .map(|h| format!(" for {h}"))
+                        .unwrap_or_default()
+                ))
             });
-        let Some((refresh_token, _rt_lock)) = cached else {
-            return Err(Error::usage(format!(
-                "no cached refresh token for client {} in {}{}: sign in with `entra-token device-code` or `entra-token auth-code` first, or pass --refresh-token-file",
-                resolved.client_id,
-                resolved.authority.tenant.as_str(),
-                args.login_hint
-                    .as_deref()
-                    .map(|h| format!(" for {h}"))
-                    .unwrap_or_default()
-            )));
-        };
-        let token = redeem(refresh_token)?;
-        cache.store_delegated(&key, &token);
-        return Ok(token);
     };
 
     // Read, redeem and save under a lock, reading only once it is held: a parallel run
     // that rotated the token has saved the new one by then.
     let _file_lock = (path != Path::new("-") && !args.no_save).then(|| lock_file(path));
-    let raw = common::read_secret_file(path, "--refresh-token-file")?;
+    let raw = credential::read_secret_file(path, "--refresh-token-file")?;
     let refresh_token = Secret::new(raw.expose().trim());
     if refresh_token.is_empty() {
-        return Err(Error::usage(format!(
+        return Err(usage(format!(
             "the refresh token file {} is empty",
             shown(path)
         )));
     }
-    let token = redeem(refresh_token.clone())?;
+    let token = app.redeem_refresh_token(refresh_token.clone(), target)?;
     if let Some(new) = token
         .refresh_token
         .as_ref()
@@ -103,35 +91,18 @@ fn shown(path: &Path) -> String {
     }
 }
 
-/// Replaces the file's content atomically (temp file in the same directory + rename),
-/// mode 0600. A symbolic link is followed so that the real file is replaced.
-pub fn save(path: &Path, token: &Secret) -> Result<()> {
+/// Replaces the file's content atomically with mode 0600. A symbolic link is followed
+/// so that the real file is replaced.
+fn save(path: &Path, token: &Secret) -> Result<()> {
     let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    let dir = real
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or_else(|| Path::new("."));
-    let fail = |e: std::io::Error| {
-        Error::local(format!(
-            "cannot save the new refresh token to {}: {e} (the old one is no longer valid; sign in again)",
-            path.display()
+    let line = format!("{}\n", token.expose());
+    entra_token::input::write_private(&real, line.as_bytes(), ".entra-token-rt").map_err(|e| {
+        anyhow::Error::new(entra_token::Error::local_from(
+            format!(
+                "cannot save the new refresh token to {}: {e} (the old one is no longer valid; sign in again)",
+                path.display()
+            ),
+            e,
         ))
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".entra-token-rt")
-        .tempfile_in(dir)
-        .map_err(fail)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o600))
-            .map_err(fail)?;
-    }
-    tmp.write_all(token.expose().as_bytes())
-        .and_then(|()| tmp.write_all(b"\n"))
-        .and_then(|()| tmp.as_file().sync_all())
-        .map_err(fail)?;
-    tmp.persist(&real).map_err(|e| fail(e.error))?;
-    Ok(())
+    })
 }

@@ -13,8 +13,114 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::secret::Secret;
+
+/// Why a certificate credential cannot be used. `file` is how the caller named the file.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CertificateError {
+    /// The file holds no certificate at all.
+    #[error("{file} holds no certificate")]
+    NoCertificate {
+        /// The file.
+        file: String,
+    },
+    /// The file is PEM, but broken.
+    #[error("{file} is not valid PEM: {reason}")]
+    BadPem {
+        /// The file.
+        file: String,
+        /// What the PEM parser said.
+        reason: String,
+    },
+    /// The certificate cannot be parsed as X.509.
+    #[error("the certificate in {file} cannot be parsed: {reason}")]
+    BadCertificate {
+        /// The file.
+        file: String,
+        /// What the X.509 parser said.
+        reason: String,
+    },
+    /// The file is neither PEM nor PKCS#12.
+    #[error("{file} is neither PEM nor PFX/PKCS#12")]
+    NotPemOrPfx {
+        /// The file.
+        file: String,
+    },
+    /// A PFX that needs a password, and none was given.
+    #[error("{file} needs a password")]
+    NeedsPassword {
+        /// The file.
+        file: String,
+    },
+    /// A PFX whose password is wrong.
+    #[error("wrong password for {file}")]
+    WrongPassword {
+        /// The file.
+        file: String,
+    },
+    /// A PFX that cannot be read for another reason.
+    #[error("cannot read the PFX file {file}: {reason}")]
+    BadPfx {
+        /// The file.
+        file: String,
+        /// What the PKCS#12 parser said.
+        reason: String,
+    },
+    /// No private key: in a PEM file without a separate key, or a PFX without one.
+    #[error("{file} holds a certificate but no private key")]
+    NoKey {
+        /// The file.
+        file: String,
+    },
+    /// A separate key file with no PEM key in it.
+    #[error("{file} holds no PEM private key")]
+    NoKeyInKeyFile {
+        /// The key file.
+        file: String,
+    },
+    /// A PFX with a key but no certificate.
+    #[error("{file} holds a private key but no certificate for it")]
+    NoCertificateForKey {
+        /// The file.
+        file: String,
+    },
+    /// An encrypted PEM key (not supported: use a PFX).
+    #[error("the private key in {file} is encrypted")]
+    EncryptedKey {
+        /// The key file.
+        file: String,
+    },
+    /// The key is not RSA, or not a usable one.
+    #[error("the key in {file} is {kind}; Entra certificate credentials need an RSA key")]
+    NotRsa {
+        /// The key file.
+        file: String,
+        /// What it is instead.
+        kind: String,
+    },
+    /// The certificate's public key is not RSA.
+    #[error(
+        "the certificate '{subject}' in {file} does not hold an RSA public key; Entra certificate credentials need RSA"
+    )]
+    NotRsaCertificate {
+        /// The file.
+        file: String,
+        /// The certificate's subject.
+        subject: String,
+    },
+    /// The key belongs to another certificate.
+    #[error(
+        "the private key does not belong to the certificate '{subject}' in {file}: pass the key that was created with this certificate"
+    )]
+    KeyMismatch {
+        /// The file.
+        file: String,
+        /// The certificate's subject.
+        subject: String,
+    },
+}
 
 /// A loaded certificate credential: the leaf certificate, its chain, and its RSA key.
 #[derive(Clone)]
@@ -62,13 +168,16 @@ impl Certificate {
             load_pfx(src)?
         };
         let Some(leaf) = chain.first() else {
-            return Err(Error::local(format!("{} holds no certificate", src.name)));
+            return Err(CertificateError::NoCertificate {
+                file: src.name.into(),
+            }
+            .into());
         };
         let (_, cert) = x509_parser::parse_x509_certificate(leaf).map_err(|e| {
-            Error::local(format!(
-                "the certificate in {} cannot be parsed: {e}",
-                src.name
-            ))
+            CertificateError::BadCertificate {
+                file: src.name.into(),
+                reason: e.to_string(),
+            }
         })?;
         let subject = cert.subject().to_string();
         let not_after = cert.validity().not_after.timestamp();
@@ -79,22 +188,24 @@ impl Certificate {
                 let n = BigUint::from_bytes_be(public.modulus);
                 let e = BigUint::from_bytes_be(public.exponent);
                 if &n != key.n() || &e != key.e() {
-                    return Err(Error::local(format!(
-                        "the private key does not belong to the certificate '{subject}' in {}: pass the key that was created with this certificate",
-                        src.name
-                    )));
+                    return Err(CertificateError::KeyMismatch {
+                        file: src.name.into(),
+                        subject,
+                    }
+                    .into());
                 }
             }
             _ => {
-                return Err(Error::local(format!(
-                    "the certificate '{subject}' in {} does not hold an RSA public key; Entra certificate credentials need RSA",
-                    src.name
-                )));
+                return Err(CertificateError::NotRsaCertificate {
+                    file: src.name.into(),
+                    subject,
+                }
+                .into());
             }
         }
         let key_pkcs1 = key
             .to_pkcs1_der()
-            .map_err(|e| Error::local(format!("cannot encode the RSA key: {e}")))?
+            .map_err(|e| not_rsa(src.name, &e.to_string()))?
             .as_bytes()
             .to_vec();
         Ok(Self {
@@ -157,15 +268,18 @@ impl Certificate {
 fn load_pem(src: &CertificateSource<'_>) -> Result<(Vec<Vec<u8>>, Vec<u8>)> {
     let chain: Vec<Vec<u8>> = CertificateDer::pem_slice_iter(src.bytes)
         .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(|e| Error::local(format!("{} is not valid PEM: {e}", src.name)))?
+        .map_err(|e| CertificateError::BadPem {
+            file: src.name.into(),
+            reason: e.to_string(),
+        })?
         .into_iter()
         .map(|c| c.as_ref().to_vec())
         .collect();
     if chain.is_empty() {
-        return Err(Error::local(format!(
-            "{} holds no PEM CERTIFICATE block",
-            src.name
-        )));
+        return Err(CertificateError::NoCertificate {
+            file: src.name.into(),
+        }
+        .into());
     }
     let (key_bytes, key_name) = src.private_key.unwrap_or((src.bytes, src.name));
     let key = match PrivateKeyDer::from_pem_slice(key_bytes) {
@@ -173,17 +287,15 @@ fn load_pem(src: &CertificateSource<'_>) -> Result<(Vec<Vec<u8>>, Vec<u8>)> {
         Err(_) => {
             let encrypted =
                 std::str::from_utf8(key_bytes).is_ok_and(|s| s.contains("ENCRYPTED PRIVATE KEY"));
-            return Err(Error::local(if encrypted {
-                format!(
-                    "the private key in {key_name} is encrypted; decrypt it (openssl pkey -in KEY -out KEY.pem) or use a PFX with --certificate-password-file"
-                )
+            let file = key_name.to_owned();
+            return Err(if encrypted {
+                CertificateError::EncryptedKey { file }
             } else if src.private_key.is_none() {
-                format!(
-                    "{key_name} holds a certificate but no private key: add the key to the file or pass --private-key PATH"
-                )
+                CertificateError::NoKey { file }
             } else {
-                format!("{key_name} holds no PEM private key")
-            }));
+                CertificateError::NoKeyInKeyFile { file }
+            }
+            .into());
         }
     };
     let der = match key {
@@ -191,19 +303,23 @@ fn load_pem(src: &CertificateSource<'_>) -> Result<(Vec<Vec<u8>>, Vec<u8>)> {
             let key = <RsaPrivateKey as rsa::pkcs1::DecodeRsaPrivateKey>::from_pkcs1_der(
                 k.secret_pkcs1_der(),
             )
-            .map_err(|e| Error::local(format!("the RSA key in {key_name} is invalid: {e}")))?;
+            .map_err(|e| not_rsa(key_name, &e.to_string()))?;
             key.to_pkcs8_der_bytes(key_name)?
         }
         PrivateKeyDer::Pkcs8(k) => k.secret_pkcs8_der().to_vec(),
         PrivateKeyDer::Sec1(_) => {
-            return Err(Error::local(format!(
-                "the key in {key_name} is an EC key; Entra certificate credentials need an RSA key"
-            )));
+            return Err(CertificateError::NotRsa {
+                file: key_name.into(),
+                kind: "an EC key".into(),
+            }
+            .into());
         }
         _ => {
-            return Err(Error::local(format!(
-                "the key in {key_name} is of an unknown kind; Entra certificate credentials need an RSA key"
-            )));
+            return Err(CertificateError::NotRsa {
+                file: key_name.into(),
+                kind: "of an unknown kind".into(),
+            }
+            .into());
         }
     };
     Ok((chain, der))
@@ -218,7 +334,7 @@ impl ToPkcs8 for RsaPrivateKey {
         use rsa::pkcs8::EncodePrivateKey as _;
         self.to_pkcs8_der()
             .map(|d| d.as_bytes().to_vec())
-            .map_err(|e| Error::local(format!("cannot re-encode the RSA key in {name}: {e}")))
+            .map_err(|e| not_rsa(name, &e.to_string()).into())
     }
 }
 
@@ -229,30 +345,35 @@ fn load_pfx(src: &CertificateSource<'_>) -> Result<(Vec<Vec<u8>>, Vec<u8>)> {
         password,
         p12_keystore::Pkcs12ImportPolicy::Relaxed,
     )
-    .map_err(|e| match e {
-        p12_keystore::error::Error::MacError(_) => Error::local(format!(
-            "wrong password for {}: set AZURE_CLIENT_CERTIFICATE_PASSWORD or pass --certificate-password-file",
-            src.name
-        )),
-        p12_keystore::error::Error::DerError(_)
-        | p12_keystore::error::Error::InvalidVersion
-        | p12_keystore::error::Error::UnsupportedContentType => Error::local(format!(
-            "{} is neither PEM nor PFX/PKCS#12",
-            src.name
-        )),
-        other => Error::local(format!("cannot read the PFX file {}: {other}", src.name)),
+    .map_err(|e| {
+        let file = src.name.to_owned();
+        match e {
+            p12_keystore::error::Error::MacError(_) if src.password.is_none() => {
+                CertificateError::NeedsPassword { file }
+            }
+            p12_keystore::error::Error::MacError(_) => CertificateError::WrongPassword { file },
+            p12_keystore::error::Error::DerError(_)
+            | p12_keystore::error::Error::InvalidVersion
+            | p12_keystore::error::Error::UnsupportedContentType => {
+                CertificateError::NotPemOrPfx { file }
+            }
+            other => CertificateError::BadPfx {
+                file,
+                reason: other.to_string(),
+            },
+        }
     })?;
     let Some((_, chain)) = store.private_key_chain() else {
-        return Err(Error::local(format!(
-            "{} holds no private key with its certificate; export the PFX with the private key",
-            src.name
-        )));
+        return Err(CertificateError::NoKey {
+            file: src.name.into(),
+        }
+        .into());
     };
     if chain.certs().is_empty() {
-        return Err(Error::local(format!(
-            "{} holds a private key but no certificate for it",
-            src.name
-        )));
+        return Err(CertificateError::NoCertificateForKey {
+            file: src.name.into(),
+        }
+        .into());
     }
     let certs = chain.certs().iter().map(|c| c.as_der().to_vec()).collect();
     Ok((certs, chain.key().as_der().to_vec()))
@@ -261,19 +382,25 @@ fn load_pfx(src: &CertificateSource<'_>) -> Result<(Vec<Vec<u8>>, Vec<u8>)> {
 fn rsa_key(pkcs8: &[u8], src: &CertificateSource<'_>) -> Result<RsaPrivateKey> {
     let name = src.private_key.map(|(_, n)| n).unwrap_or(src.name);
     let info = rsa::pkcs8::PrivateKeyInfo::try_from(pkcs8)
-        .map_err(|e| Error::local(format!("the private key in {name} cannot be parsed: {e}")))?;
+        .map_err(|e| not_rsa(name, &format!("not parseable: {e}")))?;
     let oid = info.algorithm.oid.to_string();
     if oid == OID_EC || oid == OID_ED25519 {
         let kind = if oid == OID_EC { "an EC" } else { "an Ed25519" };
-        return Err(Error::local(format!(
-            "the key in {name} is {kind} key; Entra certificate credentials need an RSA key"
-        )));
+        return Err(CertificateError::NotRsa {
+            file: name.into(),
+            kind: format!("{kind} key"),
+        }
+        .into());
     }
-    RsaPrivateKey::from_pkcs8_der(pkcs8).map_err(|e| {
-        Error::local(format!(
-            "the key in {name} is not a usable RSA key ({e}); Entra certificate credentials need RSA"
-        ))
-    })
+    RsaPrivateKey::from_pkcs8_der(pkcs8)
+        .map_err(|e| not_rsa(name, &format!("not a usable RSA key ({e})")).into())
+}
+
+fn not_rsa(file: &str, kind: &str) -> CertificateError {
+    CertificateError::NotRsa {
+        file: file.into(),
+        kind: kind.into(),
+    }
 }
 
 #[cfg(test)]
@@ -348,7 +475,7 @@ mod tests {
                 Some("wrong"),
                 "wrong password for app-modern.pfx",
             ),
-            ("app-legacy.pfx", None, "wrong password for app-legacy.pfx"),
+            ("app-legacy.pfx", None, "app-legacy.pfx needs a password"),
             (
                 "app-cert.pem",
                 None,
@@ -360,7 +487,7 @@ mod tests {
             (
                 "cert-only.pfx",
                 Some("test-only-password"),
-                "holds no private key",
+                "holds a certificate but no private key",
             ),
         ];
         for (name, pw, expected) in cases {
@@ -368,6 +495,23 @@ mod tests {
             assert_eq!(e.kind(), crate::ErrorKind::Local, "{name}");
             assert!(e.to_string().contains(expected), "{name}: {e}");
         }
+    }
+
+    #[test]
+    fn a_caller_can_tell_a_wrong_password_from_a_missing_one() {
+        use crate::Error;
+        assert!(matches!(
+            load("app-modern.pfx", Some("wrong")),
+            Err(Error::Certificate(CertificateError::WrongPassword { .. }))
+        ));
+        assert!(matches!(
+            load("app-modern.pfx", None),
+            Err(Error::Certificate(CertificateError::NeedsPassword { .. }))
+        ));
+        assert!(matches!(
+            load("mismatch.pem", None),
+            Err(Error::Certificate(CertificateError::KeyMismatch { .. }))
+        ));
     }
 
     #[test]

@@ -41,7 +41,7 @@ struct GitHubAnswer {
 
 impl FederatedSource {
     /// Gets the federated token to present as the client assertion.
-    pub async fn assertion(&self, transport: &Transport) -> Result<Secret> {
+    pub async fn assertion<T: Transport>(&self, transport: &T) -> Result<Secret> {
         match self {
             Self::File(path) => {
                 let bytes = crate::input::read_file(path).map_err(|e| {
@@ -94,7 +94,7 @@ impl FederatedSource {
 /// The request URL with `audience=` added to its query.
 pub fn github_url(request_url: &str, audience: &str) -> Result<String> {
     let mut url = url::Url::parse(request_url)
-        .map_err(|e| Error::usage(format!("ACTIONS_ID_TOKEN_REQUEST_URL is not a URL: {e}")))?;
+        .map_err(|e| Error::Invalid(format!("the OIDC request URL is not a URL: {e}")))?;
     if url.scheme() != "https" {
         let host = url.host_str().unwrap_or_default();
         let loopback = host == "localhost"
@@ -103,8 +103,8 @@ pub fn github_url(request_url: &str, audience: &str) -> Result<String> {
                 .parse::<std::net::IpAddr>()
                 .is_ok_and(|ip| ip.is_loopback());
         if !(url.scheme() == "http" && loopback) {
-            return Err(Error::usage(
-                "ACTIONS_ID_TOKEN_REQUEST_URL must be https (http only for loopback hosts)",
+            return Err(Error::Invalid(
+                "the OIDC request URL must be https (http only for loopback hosts)".into(),
             ));
         }
     }

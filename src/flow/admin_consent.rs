@@ -5,22 +5,21 @@
 
 use url::Url;
 
-use crate::authority::{Authority, EndpointVersion, Tenant};
+use crate::authority::{EndpointVersion, Tenant};
 use crate::entra_error::EntraError;
 use crate::error::{Error, Result};
 use crate::loopback::Redirect;
 use crate::pkce::random_state;
 use crate::scope::Target;
 
-/// An admin consent request.
-#[derive(Debug, Clone)]
-pub struct AdminConsent {
-    /// Host and tenant; the version follows the target.
-    pub authority: Authority,
-    /// The app to install.
-    pub client_id: String,
-    /// v2 scopes (`/adminconsent`) or a v1 resource (`prompt=admin_consent`).
-    pub target: Target,
+/// An admin consent request: the app (`client`) to install, and v2 scopes
+/// (`/adminconsent`) or a v1 resource (`prompt=admin_consent`).
+#[derive(Debug, Clone, Copy)]
+pub struct AdminConsent<'a> {
+    /// Host, tenant and the app; no credential is used.
+    pub client: super::Client<'a>,
+    /// Scopes or resource.
+    pub target: &'a Target,
 }
 
 /// One consent attempt: where the browser goes and the `state` to expect back.
@@ -32,27 +31,24 @@ pub struct ConsentAttempt {
     pub state: String,
 }
 
-impl AdminConsent {
+impl AdminConsent<'_> {
     /// Builds the consent URL for `redirect_uri` with a fresh `state`.
     pub fn attempt(&self, redirect_uri: &str) -> Result<ConsentAttempt> {
         self.attempt_with_state(redirect_uri, random_state()?)
     }
 
     fn attempt_with_state(&self, redirect_uri: &str, state: String) -> Result<ConsentAttempt> {
+        let authority = self.client.authority(self.target);
         let endpoint = match self.target.version() {
-            EndpointVersion::V2 => self.authority.adminconsent_url(),
-            EndpointVersion::V1 => Authority {
-                version: EndpointVersion::V1,
-                ..self.authority.clone()
-            }
-            .authorize_url(),
+            EndpointVersion::V2 => authority.adminconsent_url(),
+            EndpointVersion::V1 => authority.authorize_url(),
         };
         let mut url = Url::parse(&endpoint)
-            .map_err(|e| Error::usage(format!("the admin consent URL is not valid: {e}")))?;
+            .map_err(|e| Error::Invalid(format!("the admin consent URL is not valid: {e}")))?;
         {
             let mut q = url.query_pairs_mut();
-            q.append_pair("client_id", &self.client_id);
-            match &self.target {
+            q.append_pair("client_id", self.client.client_id);
+            match self.target {
                 Target::Scopes(scopes) => {
                     q.append_pair("scope", &scopes.join(" "))
                         .append_pair("redirect_uri", redirect_uri);
@@ -92,10 +88,10 @@ impl AdminConsent {
                     ))
                 }),
             (Redirect::Consent { tenant: None, .. }, _) => {
-                Ok(self.authority.tenant.as_str().to_owned())
+                Ok(self.client.tenant.as_str().to_owned())
             }
             (Redirect::Code { .. }, EndpointVersion::V1) => {
-                Ok(self.authority.tenant.as_str().to_owned())
+                Ok(self.client.tenant.as_str().to_owned())
             }
             (Redirect::Code { .. }, EndpointVersion::V2) => Err(Error::SignIn(
                 "the redirect carries a code, not an admin consent".into(),
@@ -120,15 +116,20 @@ mod tests {
     use crate::authority::AuthorityHost;
     use crate::secret::Secret;
 
-    fn consent(target: Target) -> AdminConsent {
+    fn consent(target: Target) -> AdminConsent<'static> {
+        let host = Box::leak(Box::new(
+            AuthorityHost::parse("https://login.microsoftonline.com").unwrap(),
+        ));
+        let tenant = Box::leak(Box::new(Tenant::parse("organizations").unwrap()));
         AdminConsent {
-            authority: Authority {
-                host: AuthorityHost::parse("https://login.microsoftonline.com").unwrap(),
-                tenant: Tenant::parse("organizations").unwrap(),
-                version: target.version(),
+            client: super::super::Client {
+                host,
+                tenant,
+                client_id: "cid",
+                claims: None,
+                credential: None,
             },
-            client_id: "cid".into(),
-            target,
+            target: Box::leak(Box::new(target)),
         }
     }
 

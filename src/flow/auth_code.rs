@@ -3,8 +3,6 @@
 
 use url::Url;
 
-use crate::authority::Authority;
-use crate::credential::ClientCredential;
 use crate::error::{Error, Result};
 use crate::pkce::{Pkce, random_state};
 use crate::request::Grant;
@@ -13,25 +11,15 @@ use crate::scope::Target;
 use crate::secret::Secret;
 use crate::transport::Transport;
 
-/// An authorization code sign-in.
-#[derive(Debug, Clone)]
-pub struct AuthCode {
-    /// Host, tenant and version.
-    pub authority: Authority,
-    /// The client ID.
-    pub client_id: String,
-    /// Scopes (with the OIDC ones) or resource.
-    pub target: Target,
-    /// A claims challenge.
-    pub claims: Option<String>,
-    /// `prompt=` (login, consent, select_account, none).
+/// What the authorize request asks of the person signing in.
+#[derive(Debug, Clone, Default)]
+pub struct SignInOptions {
+    /// `prompt=` (login, consent, select_account, none, admin_consent on v1).
     pub prompt: Option<String>,
     /// `login_hint=`.
     pub login_hint: Option<String>,
     /// `domain_hint=`.
     pub domain_hint: Option<String>,
-    /// A confidential web app's credential; public clients have none.
-    pub credential: Option<ClientCredential>,
 }
 
 /// One authorization attempt: its URL and the secrets that must match on return.
@@ -47,91 +35,87 @@ pub struct Attempt {
     pub pkce: Pkce,
 }
 
-impl AuthCode {
-    /// Builds the authorize URL for `redirect_uri` with a fresh state and PKCE pair.
-    pub fn attempt(&self, redirect_uri: &str) -> Result<Attempt> {
-        let state = random_state()?;
-        let pkce = Pkce::generate()?;
-        let mut url = Url::parse(&self.authority.authorize_url())
-            .map_err(|e| Error::usage(format!("the authorize URL is not valid: {e}")))?;
-        {
-            let mut q = url.query_pairs_mut();
-            q.append_pair("client_id", &self.client_id)
-                .append_pair("response_type", "code")
-                .append_pair("redirect_uri", redirect_uri)
-                .append_pair("response_mode", "query");
-            let (name, value) = self.target.form_field();
-            q.append_pair(name, &value)
-                .append_pair("state", &state)
-                .append_pair("code_challenge", &pkce.challenge)
-                .append_pair("code_challenge_method", "S256");
-            for (name, value) in [
-                ("prompt", &self.prompt),
-                ("login_hint", &self.login_hint),
-                ("domain_hint", &self.domain_hint),
-                ("claims", &self.claims),
-            ] {
-                if let Some(v) = value {
-                    q.append_pair(name, v);
-                }
+/// Builds the authorize URL for `target` and `redirect_uri`, with a fresh `state` and
+/// PKCE pair.
+pub fn attempt(
+    client: &super::Client<'_>,
+    target: &Target,
+    options: &SignInOptions,
+    redirect_uri: &str,
+) -> Result<Attempt> {
+    let state = random_state()?;
+    let pkce = Pkce::generate()?;
+    let mut url = Url::parse(&client.authority(target).authorize_url())
+        .map_err(|e| Error::Invalid(format!("the authorize URL is not valid: {e}")))?;
+    {
+        let mut q = url.query_pairs_mut();
+        q.append_pair("client_id", client.client_id)
+            .append_pair("response_type", "code")
+            .append_pair("redirect_uri", redirect_uri)
+            .append_pair("response_mode", "query");
+        let (name, value) = target.form_field();
+        q.append_pair(name, &value)
+            .append_pair("state", &state)
+            .append_pair("code_challenge", &pkce.challenge)
+            .append_pair("code_challenge_method", "S256");
+        for (name, value) in [
+            ("prompt", options.prompt.as_deref()),
+            ("login_hint", options.login_hint.as_deref()),
+            ("domain_hint", options.domain_hint.as_deref()),
+            ("claims", client.claims),
+        ] {
+            if let Some(v) = value {
+                q.append_pair(name, v);
             }
         }
-        Ok(Attempt {
-            url: url.into(),
-            redirect_uri: redirect_uri.to_owned(),
-            state,
-            pkce,
-        })
     }
+    Ok(Attempt {
+        url: url.into(),
+        redirect_uri: redirect_uri.to_owned(),
+        state,
+        pkce,
+    })
+}
 
-    /// Redeems the code.
-    pub async fn redeem(
-        &self,
-        transport: &Transport,
-        attempt: &Attempt,
-        code: Secret,
-    ) -> Result<TokenResponse> {
-        let client = super::Client {
-            authority: &self.authority,
-            client_id: &self.client_id,
-            target: &self.target,
-            claims: self.claims.as_deref(),
-            credential: self.credential.as_ref(),
-        };
-        let grant = Grant::AuthorizationCode {
-            code,
-            redirect_uri: attempt.redirect_uri.clone(),
-            code_verifier: attempt.pkce.verifier.clone(),
-        };
-        super::redeem(transport, &client, grant, "the authorization code").await
-    }
+/// Redeems the code that came back for `attempt`.
+pub async fn redeem<T: Transport>(
+    transport: &T,
+    client: &super::Client<'_>,
+    target: &Target,
+    attempt: &Attempt,
+    code: Secret,
+) -> Result<TokenResponse> {
+    let grant = Grant::AuthorizationCode {
+        code,
+        redirect_uri: attempt.redirect_uri.clone(),
+        code_verifier: attempt.pkce.verifier.clone(),
+    };
+    super::redeem(transport, client, target, grant, "the authorization code").await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::authority::{AuthorityHost, EndpointVersion, Tenant};
-
-    fn flow() -> AuthCode {
-        AuthCode {
-            authority: Authority {
-                host: AuthorityHost::parse("https://login.microsoftonline.com").unwrap(),
-                tenant: Tenant::parse("organizations").unwrap(),
-                version: EndpointVersion::V2,
-            },
-            client_id: "cid".into(),
-            target: Target::Scopes(vec!["User.Read".into(), "openid".into()]),
-            claims: None,
-            prompt: Some("select_account".into()),
-            login_hint: Some("adele@contoso.com".into()),
-            domain_hint: None,
-            credential: None,
-        }
-    }
+    use crate::authority::{AuthorityHost, Tenant};
 
     #[test]
     fn authorize_url_has_pkce_state_and_query_mode() {
-        let a = flow().attempt("http://localhost:4711").unwrap();
+        let host = AuthorityHost::parse("https://login.microsoftonline.com").unwrap();
+        let tenant = Tenant::parse("organizations").unwrap();
+        let client = super::super::Client {
+            host: &host,
+            tenant: &tenant,
+            client_id: "cid",
+            claims: None,
+            credential: None,
+        };
+        let target = Target::Scopes(vec!["User.Read".into(), "openid".into()]);
+        let options = SignInOptions {
+            prompt: Some("select_account".into()),
+            login_hint: Some("adele@contoso.com".into()),
+            domain_hint: None,
+        };
+        let a = attempt(&client, &target, &options, "http://localhost:4711").unwrap();
         let url = Url::parse(&a.url).unwrap();
         assert_eq!(url.path(), "/organizations/oauth2/v2.0/authorize");
         let q: Vec<(String, String)> = url.query_pairs().into_owned().collect();

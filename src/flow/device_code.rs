@@ -6,7 +6,6 @@
 
 use std::time::Duration;
 
-use crate::authority::Authority;
 use crate::error::{Error, Result};
 use crate::request::{Form, Grant};
 use crate::response::{DeviceAuthorization, TokenResponse, parse};
@@ -126,76 +125,65 @@ fn is_poll_error(error: &str) -> bool {
 
 pub use crate::clock::human;
 
-/// A device code sign-in.
-#[derive(Debug, Clone)]
-pub struct DeviceCode {
-    /// Host, tenant and version.
-    pub authority: Authority,
-    /// A public client's ID.
-    pub client_id: String,
-    /// Scopes (with the OIDC ones) or resource.
-    pub target: Target,
-    /// A claims challenge.
-    pub claims: Option<String>,
+/// Asks the device authorization endpoint for a code for `target`.
+pub async fn authorize<T: Transport>(
+    transport: &T,
+    client: &super::Client<'_>,
+    target: &Target,
+) -> Result<DeviceAuthorization> {
+    let mut form = Form::new();
+    form.plain("client_id", client.client_id);
+    let (name, value) = target.form_field();
+    form.plain(name, value);
+    if let Some(claims) = client.claims {
+        form.plain("claims", claims);
+    }
+    let resp = transport
+        .post_form(&client.authority(target).devicecode_url(), &form)
+        .await?;
+    parse(&resp, "the device code request", "a device authorization")
 }
 
-impl DeviceCode {
-    /// Asks the device authorization endpoint for a code.
-    pub async fn authorize(&self, transport: &Transport) -> Result<DeviceAuthorization> {
-        let mut form = Form::new();
-        form.plain("client_id", self.client_id.clone());
-        let (name, value) = self.target.form_field();
-        form.plain(name, value);
-        if let Some(claims) = &self.claims {
-            form.plain("claims", claims.clone());
-        }
-        let resp = transport
-            .post_form(&self.authority.devicecode_url(), &form)
-            .await?;
-        parse(&resp, "the device code request", "a device authorization")
-    }
-
-    /// Shows the code and polls until the user signs in, declines, or the code expires.
-    pub async fn run(&self, transport: &Transport, ui: &dyn DeviceCodeUi) -> Result<TokenResponse> {
-        let auth = self.authorize(transport).await?;
-        let started = tokio::time::Instant::now();
-        ui.show(&auth);
-        let mut poll = DevicePoll::new(&auth);
-        let client = super::Client {
-            authority: &self.authority,
-            client_id: &self.client_id,
-            target: &self.target,
-            claims: self.claims.as_deref(),
-            credential: None,
-        };
-        let expires = poll.expires();
-        let mut step = poll.start(Duration::ZERO);
-        let result = loop {
-            match step {
-                Step::Wait(wait) => {
-                    let wake = tokio::time::Instant::now() + wait;
-                    loop {
-                        let now = tokio::time::Instant::now();
-                        if now >= wake {
-                            break;
-                        }
-                        ui.waiting(expires.saturating_sub(now - started));
-                        tokio::time::sleep((wake - now).min(Duration::from_secs(1))).await;
+/// Gets a code, shows it through `ui`, and polls until the user signs in, declines, or
+/// the code expires.
+pub async fn run<T: Transport>(
+    transport: &T,
+    client: &super::Client<'_>,
+    target: &Target,
+    ui: &dyn DeviceCodeUi,
+) -> Result<TokenResponse> {
+    let auth = authorize(transport, client, target).await?;
+    let started = tokio::time::Instant::now();
+    ui.show(&auth);
+    let mut poll = DevicePoll::new(&auth);
+    let expires = poll.expires();
+    let mut step = poll.start(Duration::ZERO);
+    let result = loop {
+        match step {
+            Step::Wait(wait) => {
+                let wake = tokio::time::Instant::now() + wait;
+                loop {
+                    let now = tokio::time::Instant::now();
+                    if now >= wake {
+                        break;
                     }
-                    let grant = Grant::DeviceCode {
-                        device_code: auth.device_code.clone(),
-                    };
-                    let answer =
-                        super::redeem(transport, &client, grant, "the device code sign-in").await;
-                    step = poll.on_answer(started.elapsed(), answer);
+                    ui.waiting(expires.saturating_sub(now - started));
+                    tokio::time::sleep((wake - now).min(Duration::from_secs(1))).await;
                 }
-                Step::Done(token) => break Ok(*token),
-                Step::Fail(e) => break Err(e),
+                let grant = Grant::DeviceCode {
+                    device_code: auth.device_code.clone(),
+                };
+                let answer =
+                    super::redeem(transport, client, target, grant, "the device code sign-in")
+                        .await;
+                step = poll.on_answer(started.elapsed(), answer);
             }
-        };
-        ui.done();
-        result
-    }
+            Step::Done(token) => break Ok(*token),
+            Step::Fail(e) => break Err(e),
+        }
+    };
+    ui.done();
+    result
 }
 
 #[cfg(test)]

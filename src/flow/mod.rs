@@ -1,5 +1,6 @@
-//! The token flows. Each one only chooses its grant and credential; building, sending
-//! and parsing are shared here.
+//! The token flows. Each one only chooses its grant; who asks, where and with which
+//! credential is the one [`Client`] they share, and building, sending and parsing are
+//! [`redeem`].
 
 pub mod admin_consent;
 pub mod auth_code;
@@ -7,7 +8,7 @@ pub mod client_credentials;
 pub mod device_code;
 pub mod refresh;
 
-use crate::authority::Authority;
+use crate::authority::{Authority, AuthorityHost, Tenant};
 use crate::clock::unix_now;
 use crate::credential::ClientCredential;
 use crate::error::Result;
@@ -16,56 +17,58 @@ use crate::response::{TokenResponse, parse_token};
 use crate::scope::Target;
 use crate::transport::Transport;
 
-/// What every grant shares: where, who, for what.
-#[derive(Debug, Clone)]
+/// Who asks, where, and how it proves itself: what every grant shares.
+#[derive(Debug, Clone, Copy)]
 pub struct Client<'a> {
-    /// Host, tenant and version.
-    pub authority: &'a Authority,
+    /// The authority host.
+    pub host: &'a AuthorityHost,
+    /// The tenant.
+    pub tenant: &'a Tenant,
     /// The client ID.
     pub client_id: &'a str,
-    /// Scopes or resource.
-    pub target: &'a Target,
     /// A claims challenge.
     pub claims: Option<&'a str>,
     /// The client credential; `None` for a public client.
     pub credential: Option<&'a ClientCredential>,
 }
 
-/// Redeems a grant: turns the credential into client authentication for this token
-/// endpoint, builds the request and sends it. Every flow ends here.
-pub async fn redeem(
-    transport: &Transport,
+impl Client<'_> {
+    /// The endpoints for `target`: v2 for scopes, v1 for a resource.
+    pub fn authority(&self, target: &Target) -> Authority {
+        Authority {
+            host: self.host.clone(),
+            tenant: self.tenant.clone(),
+            version: target.version(),
+        }
+    }
+}
+
+/// Redeems a grant for `target`: turns the credential into client authentication for
+/// this token endpoint, builds the request, sends it and parses the answer. Every flow
+/// ends here. `what` names the request in a refusal ("Entra refused the client
+/// credentials").
+pub async fn redeem<T: Transport>(
+    transport: &T,
     client: &Client<'_>,
+    target: &Target,
     grant: Grant,
     what: &'static str,
 ) -> Result<TokenResponse> {
+    let token_url = client.authority(target).token_url();
     let client_auth = match client.credential {
         Some(c) => {
-            c.client_auth(transport, client.client_id, &client.authority.token_url())
+            c.client_auth(transport, client.client_id, &token_url)
                 .await?
         }
         None => ClientAuth::None,
     };
     let request = TokenRequest {
-        client_id: client.client_id.to_owned(),
-        target: client.target.clone(),
+        client_id: client.client_id,
+        target,
         grant,
         client_auth,
-        claims: client.claims.map(str::to_owned),
+        claims: client.claims,
     };
-    request_token(transport, client.authority, &request, what).await
-}
-
-/// Sends one token request to the authority's token endpoint and parses the answer.
-/// `what` names the request in a refusal ("Entra refused the client credentials").
-pub async fn request_token(
-    transport: &Transport,
-    authority: &Authority,
-    request: &TokenRequest,
-    what: &'static str,
-) -> Result<TokenResponse> {
-    let resp = transport
-        .post_form(&authority.token_url(), &request.form())
-        .await?;
+    let resp = transport.post_form(&token_url, &request.form()).await?;
     parse_token(&resp, what, unix_now())
 }

@@ -403,7 +403,11 @@ fn bad_certificate_files_are_exit_1_before_any_request() {
             Some("wrong-password"),
             "wrong password for ",
         ),
-        ("app-legacy.pfx", None, "wrong password for "),
+        (
+            "app-legacy.pfx",
+            None,
+            "app-legacy.pfx needs a password\nhint: set AZURE_CLIENT_CERTIFICATE_PASSWORD or pass --certificate-password-file PATH\n",
+        ),
         ("mismatch.pem", None, "does not belong to the certificate"),
         (
             "ec.pem",
@@ -414,7 +418,7 @@ fn bad_certificate_files_are_exit_1_before_any_request() {
         (
             "app-cert.pem",
             None,
-            "holds a certificate but no private key: add the key to the file or pass --private-key PATH",
+            "holds a certificate but no private key\nhint: add the key to the file or pass --private-key PATH\n",
         ),
         ("does-not-exist.pem", None, "cannot read the certificate "),
     ];
@@ -432,7 +436,13 @@ fn bad_certificate_files_are_exit_1_before_any_request() {
             r.stderr
         );
         assert!(r.stderr.contains(message), "{file}: {}", r.stderr);
-        assert_eq!(r.stderr.lines().count(), 1, "{file}: {}", r.stderr);
+        // One line, and at most one hint naming the option to fix.
+        let lines: Vec<&str> = r.stderr.lines().collect();
+        assert!(
+            lines.len() == 1 || (lines.len() == 2 && lines[1].starts_with("hint: ")),
+            "{file}: {}",
+            r.stderr
+        );
         if let Some(p) = password {
             assert!(!r.stderr.contains(p));
         }

@@ -1,0 +1,176 @@
+//! "High" arguments: clap values, environment and files become the library's [`App`] and
+//! [`Target`], validated before anything is sent. Every message names the flag or the
+//! variable to fix.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Result;
+use entra_token::authority::{AuthorityHost, Cloud, Tenant};
+use entra_token::transport::TransportOptions;
+use entra_token::{App, CacheLocation, CachePolicy, Target, env};
+
+use super::args::{CloudArg, TokenArgs};
+use super::report::{self, usage};
+
+/// Whether the tenant may be a multi-tenant alias, and the default when none is given.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum TenantRule {
+    /// App-only (`command` names it in messages): required, one directory.
+    AppOnly(&'static str),
+    /// Delegated: defaults to `organizations`; OIDC scopes are added to v2 requests.
+    Delegated,
+}
+
+/// A token command's app and target.
+pub struct Invocation {
+    pub app: App,
+    pub target: Target,
+}
+
+/// Builds the app (without a credential) and the target of a token command.
+pub fn invocation(args: &TokenArgs, rule: TenantRule, verbose: u8) -> Result<Invocation> {
+    let tenant = match (args.tenant.as_deref(), rule) {
+        (Some(t), _) => tenant(t)?,
+        (None, TenantRule::AppOnly(_)) => {
+            return Err(usage(format!(
+                "no tenant: pass --tenant or set {} to the directory's GUID or verified domain",
+                env::TENANT
+            )));
+        }
+        (None, TenantRule::Delegated) => tenant("organizations")?,
+    };
+    if let TenantRule::AppOnly(command) = rule
+        && tenant.is_multi_tenant_alias()
+    {
+        return Err(usage(format!(
+            "{command} needs a real tenant, and '{}' names none: pass --tenant (or {}) with the directory's GUID or a verified domain",
+            tenant.as_str(),
+            env::TENANT
+        )));
+    }
+    let client_id = client_id(args.client_id.as_deref())?;
+    let host = authority_host(args.authority_host.as_deref(), args.cloud)?;
+    let mut target = target(&args.scopes, args.resource.as_deref())?;
+    if rule == TenantRule::Delegated {
+        target = target.with_oidc_scopes();
+    }
+    let mut app = App::new(tenant, client_id)
+        .with_authority_host(host)
+        .with_cache(cache_policy(args))
+        .with_http(http_options(args, verbose))
+        .with_warnings(report::warn);
+    if let Some(claims) = args.claims.as_deref() {
+        app = app.with_claims(claims_json(claims)?);
+    }
+    Ok(Invocation { app, target })
+}
+
+/// `--tenant` (or AZURE_TENANT_ID).
+pub fn tenant(text: &str) -> Result<Tenant> {
+    Tenant::parse(text).map_err(|e| match e.to_string().as_str() {
+        "the tenant is empty" => usage("--tenant is empty"),
+        message => usage(format!("--tenant {message}")),
+    })
+}
+
+/// `--client-id` (or AZURE_CLIENT_ID), a GUID or a well-known public client's name.
+pub fn client_id(arg: Option<&str>) -> Result<String> {
+    let client_id = match arg.map(str::trim) {
+        Some(c) if !c.is_empty() => entra_token::clients::resolve_client_id(c).to_owned(),
+        _ => {
+            return Err(usage(format!(
+                "no client ID: pass --client-id or set {} to the application (client) ID",
+                env::CLIENT_ID
+            )));
+        }
+    };
+    if client_id.contains(|c: char| c.is_whitespace() || c.is_control()) {
+        return Err(usage(format!(
+            "--client-id '{}' contains spaces",
+            client_id.escape_default()
+        )));
+    }
+    Ok(client_id)
+}
+
+/// `--authority-host` beats `--cloud`, which beats AZURE_AUTHORITY_HOST.
+pub fn authority_host(arg: Option<&str>, cloud: Option<CloudArg>) -> Result<AuthorityHost> {
+    let named = |e: entra_token::Error, source: &str| {
+        let message = e.to_string();
+        match message.strip_prefix("the authority host ") {
+            Some(rest) => usage(format!("{source} {rest}")),
+            None => usage(format!("{message} (from {source})")),
+        }
+    };
+    if let Some(h) = arg {
+        return AuthorityHost::parse(h).map_err(|e| match e.to_string() {
+            m if m.starts_with("refusing") => usage(m),
+            _ => named(e, "--authority-host"),
+        });
+    }
+    if let Some(cloud) = cloud {
+        return Ok(match cloud {
+            CloudArg::Public => Cloud::Public,
+            CloudArg::Usgov => Cloud::UsGov,
+            CloudArg::China => Cloud::China,
+        }
+        .authority_host());
+    }
+    match env::string(env::AUTHORITY_HOST)? {
+        Some(v) => AuthorityHost::parse(&v).map_err(|e| named(e, env::AUTHORITY_HOST)),
+        None => Ok(Cloud::Public.authority_host()),
+    }
+}
+
+/// `--scope`s or `--resource`.
+pub fn target(scopes: &[String], resource: Option<&str>) -> Result<Target> {
+    Target::new(scopes, resource)
+        .map_err(|_| usage("--resource takes one resource URI, e.g. https://graph.microsoft.com"))
+}
+
+/// A claims challenge must be JSON; base64 of JSON (as in WWW-Authenticate) is decoded.
+fn claims_json(input: &str) -> Result<String> {
+    entra_token::claims::challenge_json(input).ok_or_else(|| {
+        usage(
+            "--claims takes a JSON object (or its base64) from the WWW-Authenticate claims challenge",
+        )
+    })
+}
+
+/// `--no-cache`, `--force-refresh`, `--min-validity`.
+pub fn cache_policy(args: &TokenArgs) -> CachePolicy {
+    CachePolicy {
+        location: if args.no_cache {
+            CacheLocation::Off
+        } else {
+            CacheLocation::Default
+        },
+        read: !args.force_refresh,
+        min_validity: Duration::from_secs(args.min_validity),
+    }
+}
+
+/// `--timeout`, `--ca-file`, `-v`.
+pub fn http_options(args: &TokenArgs, verbose: u8) -> TransportOptions {
+    TransportOptions {
+        timeout: Some(Duration::from_secs(args.timeout)),
+        ca_file: args.ca_file.clone(),
+        log: (verbose > 0).then(|| Arc::new(report::verbose) as entra_token::transport::Log),
+        log_full: verbose > 1,
+        backoff_base: None,
+    }
+}
+
+/// Runs an interactive sign-in; Ctrl-C ends it as "cancelled" (exit 5) instead of
+/// killing the process, so the terminal line is cleaned up and nothing reaches stdout.
+pub fn block_on_interactive<T>(
+    future: impl std::future::Future<Output = entra_token::Result<T>>,
+) -> entra_token::Result<T> {
+    entra_token::app::block_on(async {
+        tokio::select! {
+            result = future => result,
+            _ = tokio::signal::ctrl_c() => Err(entra_token::Error::SignIn("sign-in cancelled (Ctrl-C)".into())),
+        }
+    })?
+}
