@@ -86,24 +86,21 @@ impl AuthorityHost {
     pub fn as_str(&self) -> &str {
         self.0.as_str().trim_end_matches('/')
     }
-
-    /// The host name (for messages and the cache key).
-    pub fn host(&self) -> &str {
-        self.0.host_str().unwrap_or_default()
-    }
-
-    /// True when the scheme is https.
-    pub fn is_https(&self) -> bool {
-        self.0.scheme() == "https"
-    }
 }
 
-fn is_loopback(host: &str) -> bool {
+/// The one loopback rule: `localhost`, 127.0.0.0/8 or `[::1]`, as a URL host or bare.
+/// Plain http, a proxy bypass and the redirect listener all follow it.
+pub fn is_loopback(host: &str) -> bool {
+    loopback_ip(host).is_some()
+}
+
+/// The address a loopback host names (127.0.0.1 for `localhost`), or `None`.
+pub fn loopback_ip(host: &str) -> Option<IpAddr> {
     if host.eq_ignore_ascii_case("localhost") {
-        return true;
+        return Some(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
     }
     let bare = host.trim_start_matches('[').trim_end_matches(']');
-    bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    bare.parse::<IpAddr>().ok().filter(IpAddr::is_loopback)
 }
 
 /// Which flavour of token endpoint: v2 (`scope=`) or v1 (`resource=`).
@@ -213,7 +210,7 @@ mod tests {
     fn bare_host_means_https() {
         let h = AuthorityHost::parse("login.microsoftonline.us").unwrap();
         assert_eq!(h.as_str(), "https://login.microsoftonline.us");
-        assert!(h.is_https());
+        assert!(h.as_str().starts_with("https://"));
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! requests (`/favicon.ico`, preconnects) and redirects that do not carry this sign-in's
 //! `state` as their `error=`, and hands back a [`Redirect`] whose `state` has been checked.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -242,14 +242,7 @@ fn loopback_ip(url: &Url) -> Option<IpAddr> {
     if url.scheme() != "http" {
         return None;
     }
-    match url.host()? {
-        url::Host::Domain(d) if d.eq_ignore_ascii_case("localhost") => {
-            Some(IpAddr::V4(Ipv4Addr::LOCALHOST))
-        }
-        url::Host::Ipv4(ip) if ip.is_loopback() => Some(IpAddr::V4(ip)),
-        url::Host::Ipv6(ip) if ip == Ipv6Addr::LOCALHOST => Some(IpAddr::V6(ip)),
-        _ => None,
-    }
+    crate::authority::loopback_ip(url.host_str()?)
 }
 
 /// The port written in the URI, including a default one (`http://localhost:80`), which
@@ -491,6 +484,7 @@ pub async fn read_pasted_line<R: tokio::io::AsyncRead + Unpin>(reader: R) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::net::{Ipv4Addr, Ipv6Addr};
 
     fn code(r: Result<Redirect>) -> String {
         r.unwrap().into_code().unwrap().expose().to_owned()

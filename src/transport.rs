@@ -349,20 +349,26 @@ fn jitter_fraction() -> f64 {
     }
 }
 
+/// How errors name [`TransportOptions::ca_file`].
+pub const CA_FILE: &str = "the CA file";
+
 fn read_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>> {
     let shown = path.display();
-    let bytes = crate::input::read_file(path)
-        .map_err(|e| Error::local(format!("cannot read --ca-file {shown}: {e}")))?;
+    let bytes = crate::input::read_file(path).map_err(|source| Error::Read {
+        what: CA_FILE,
+        path: path.to_path_buf(),
+        source,
+    })?;
     let certs: Vec<_> = CertificateDer::pem_slice_iter(&bytes)
         .collect::<std::result::Result<_, _>>()
         .map_err(|e| {
             Error::local(format!(
-                "--ca-file {shown} is not a PEM certificate bundle: {e}"
+                "{CA_FILE} {shown} is not a PEM certificate bundle: {e}"
             ))
         })?;
     if certs.is_empty() {
         return Err(Error::local(format!(
-            "--ca-file {shown} holds no PEM certificate"
+            "{CA_FILE} {shown} holds no PEM certificate"
         )));
     }
     Ok(certs)
@@ -602,6 +608,10 @@ mod tests {
         .err()
         .unwrap();
         assert_eq!(e.kind(), crate::ErrorKind::Local);
-        assert!(e.to_string().contains("--ca-file"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("cannot read the CA file /nonexistent/ca.pem: "),
+            "{e}"
+        );
     }
 }

@@ -104,7 +104,7 @@ pub struct Entry {
     pub token_type: Option<String>,
     /// The access token (absent in refresh entries).
     #[serde(default)]
-    pub access_token: Option<String>,
+    pub access_token: Option<Secret>,
     /// Unix seconds.
     #[serde(default)]
     pub expires_on: u64,
@@ -119,10 +119,10 @@ pub struct Entry {
     pub resource: Option<String>,
     /// ID token.
     #[serde(default)]
-    pub id_token: Option<String>,
+    pub id_token: Option<Secret>,
     /// Refresh token (refresh entries).
     #[serde(default)]
-    pub refresh_token: Option<String>,
+    pub refresh_token: Option<Secret>,
     /// When the entry was written, Unix seconds.
     #[serde(default)]
     pub written_at: u64,
@@ -134,21 +134,21 @@ impl Entry {
     pub fn token(&self, now: u64) -> Option<TokenResponse> {
         Some(TokenResponse {
             token_type: self.token_type.clone().unwrap_or_else(|| "Bearer".into()),
-            access_token: Secret::new(self.access_token.clone()?),
+            access_token: self.access_token.clone()?,
             expires_in: self.expires_on.saturating_sub(now),
             expires_on: self.expires_on,
             ext_expires_in: self.ext_expires_in,
             scope: self.scope.clone(),
             resource: self.resource.clone(),
             refresh_token: None,
-            id_token: self.id_token.clone().map(Secret::new),
+            id_token: self.id_token.clone(),
         })
     }
 
     fn valid_for(&self, min_validity: Duration, now: u64) -> bool {
         self.access_token
-            .as_deref()
-            .is_some_and(crate::inert::is_token_text)
+            .as_ref()
+            .is_some_and(|t| crate::inert::is_token_text(t.expose()))
             && self.expires_on >= now.saturating_add(min_validity.as_secs())
     }
 }
@@ -229,8 +229,7 @@ impl Cache {
         self.read(&self.rt_path(key, account))
             .filter(|e| e.kind == Kind::Refresh && e.key.client_hash() == key.client_hash())
             .and_then(|e| e.refresh_token)
-            .filter(|rt| crate::inert::is_token_text(rt))
-            .map(Secret::new)
+            .filter(|rt| crate::inert::is_token_text(rt.expose()))
     }
 
     fn warn_once(&self, path: &Path, message: &str) {
@@ -349,7 +348,7 @@ impl Cache {
             .map(|(_, e)| e)
             .filter(|e| e.kind == Kind::Refresh && e.key.client_hash() == key.client_hash())
             .filter(|e| hint_ok(e.account.as_ref(), login_hint))
-            .find_map(|e| Some((Secret::new(e.refresh_token.clone()?), e.account.clone()?)))
+            .find_map(|e| Some((e.refresh_token.clone()?, e.account.clone()?)))
     }
 
     /// Stores a delegated answer: the access token under its scope key and account, and
@@ -362,7 +361,7 @@ impl Cache {
             let mut refresh = entry_from(Kind::Refresh, key, Some(&account), token);
             refresh.access_token = None;
             refresh.id_token = None;
-            refresh.refresh_token = Some(rt.expose().to_owned());
+            refresh.refresh_token = Some(rt.clone());
             self.write(&self.rt_path(key, &account), &refresh);
         }
         Some(account)
@@ -451,12 +450,12 @@ fn entry_from(kind: Kind, key: &ScopeKey, account: Option<&Account>, t: &TokenRe
         key: key.clone(),
         account: account.cloned(),
         token_type: Some(t.token_type.clone()),
-        access_token: Some(t.access_token.expose().to_owned()),
+        access_token: Some(t.access_token.clone()),
         expires_on: t.expires_on,
         ext_expires_in: t.ext_expires_in,
         scope: t.scope.clone(),
         resource: t.resource.clone(),
-        id_token: t.id_token.as_ref().map(|s| s.expose().to_owned()),
+        id_token: t.id_token.clone(),
         refresh_token: None,
         written_at: unix_now(),
     }

@@ -44,11 +44,28 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
     }
 }
 
-/// The first line: each message of the chain once, joined by ": ".
+/// The option a value the library names came from.
+fn option_for(what: &str) -> Option<&'static str> {
+    match what {
+        entra_token::transport::CA_FILE => Some("--ca-file"),
+        _ => None,
+    }
+}
+
+/// The first line: each message of the chain once, joined by ": ", with the library's
+/// names of values replaced by the options they came from.
 fn headline(error: &anyhow::Error) -> String {
     let mut line = String::new();
+    if let Some(Error::Read { what, path, source }) = library_error(error)
+        && let Some(option) = option_for(what)
+    {
+        return format!("cannot read {option} {}: {source}", path.display());
+    }
     for cause in error.chain() {
-        let text = cause.to_string();
+        let mut text = cause.to_string();
+        if let Some(rest) = text.strip_prefix(entra_token::transport::CA_FILE) {
+            text = format!("--ca-file{rest}");
+        }
         if line.contains(&text) {
             continue;
         }

@@ -252,14 +252,6 @@ impl Certificate {
         Sha256::digest(self.leaf_der()).into()
     }
 
-    /// The SHA-1 thumbprint in upper-case hex, as the Azure portal shows it.
-    pub fn sha1_hex(&self) -> String {
-        self.sha1_thumbprint()
-            .iter()
-            .map(|b| format!("{b:02X}"))
-            .collect()
-    }
-
     pub(crate) fn key_pkcs1_der(&self) -> &[u8] {
         &self.key_pkcs1
     }
@@ -424,6 +416,10 @@ mod tests {
         })
     }
 
+    fn hex_upper(bytes: &[u8]) -> String {
+        bytes.iter().map(|b| format!("{b:02X}")).collect()
+    }
+
     fn expected_sha1() -> String {
         let text = String::from_utf8(read("app-thumbprints.txt")).unwrap();
         text.lines()
@@ -444,7 +440,7 @@ mod tests {
             load("app-nopass.pfx", None).unwrap(),
         ];
         for c in &all {
-            assert_eq!(c.sha1_hex(), expected_sha1());
+            assert_eq!(hex_upper(&c.sha1_thumbprint()), expected_sha1());
             assert_eq!(c.key_pkcs1_der(), all[0].key_pkcs1_der());
         }
         assert_eq!(all[0].chain_der().len(), 1);
@@ -464,7 +460,7 @@ mod tests {
             password: None,
         })
         .unwrap();
-        assert_eq!(c.sha1_hex(), expected_sha1());
+        assert_eq!(hex_upper(&c.sha1_thumbprint()), expected_sha1());
     }
 
     #[test]

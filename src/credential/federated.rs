@@ -44,11 +44,10 @@ impl FederatedSource {
     pub async fn assertion<T: Transport>(&self, transport: &T) -> Result<Secret> {
         match self {
             Self::File(path) => {
-                let bytes = crate::input::read_file(path).map_err(|e| {
-                    Error::local(format!(
-                        "cannot read the federated token file {}: {e}",
-                        path.display()
-                    ))
+                let bytes = crate::input::read_file(path).map_err(|source| Error::Read {
+                    what: "the federated token file",
+                    path: path.clone(),
+                    source,
                 })?;
                 let text = String::from_utf8(bytes).map_err(|_| {
                     Error::local(format!(
@@ -96,12 +95,7 @@ pub fn github_url(request_url: &str, audience: &str) -> Result<String> {
     let mut url = url::Url::parse(request_url)
         .map_err(|e| Error::Invalid(format!("the OIDC request URL is not a URL: {e}")))?;
     if url.scheme() != "https" {
-        let host = url.host_str().unwrap_or_default();
-        let loopback = host == "localhost"
-            || host
-                .trim_matches(['[', ']'])
-                .parse::<std::net::IpAddr>()
-                .is_ok_and(|ip| ip.is_loopback());
+        let loopback = crate::authority::is_loopback(url.host_str().unwrap_or_default());
         if !(url.scheme() == "http" && loopback) {
             return Err(Error::Invalid(
                 "the OIDC request URL must be https (http only for loopback hosts)".into(),
