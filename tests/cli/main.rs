@@ -14,6 +14,7 @@ mod everyday;
 mod federated;
 mod help;
 mod hostile;
+mod library;
 mod refresh;
 mod stress;
 mod transport;
