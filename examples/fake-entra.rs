@@ -16,7 +16,7 @@
     clippy::unwrap_used
 )]
 
-#[path = "../tests/support/fake_entra.rs"]
+#[path = "../tests/support/fake_entra/mod.rs"]
 mod fake_entra;
 
 use fake_entra::{CLIENT_ID, CLIENT_SECRET, FakeEntra, TENANT_ID};
