@@ -20,6 +20,19 @@ pub struct HttpResponse {
     pub body: Vec<u8>,
     /// The `client-request-id` sent with the request.
     pub client_request_id: String,
+    /// Response headers worth keeping (lower-case names): `www-authenticate`,
+    /// `x-vss-e2eid`, `x-msedge-ref`, `retry-after`.
+    pub headers: Vec<(String, String)>,
+}
+
+impl HttpResponse {
+    /// A response header by lower-case name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 /// A token answer, normalised across v1 and v2.
@@ -312,6 +325,7 @@ mod tests {
             content_type: Some(ct.into()),
             body: body.as_bytes().to_vec(),
             client_request_id: "crid".into(),
+            headers: Vec::new(),
         }
     }
 
@@ -518,6 +532,7 @@ mod tests {
                 content_type: Some("application/json".into()),
                 body,
                 client_request_id: "c".into(),
+                headers: Vec::new(),
             }
         }
 

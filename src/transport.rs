@@ -11,7 +11,7 @@ use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 
 use crate::error::{Error, Result};
-use crate::request::Form;
+use crate::request::{Form, FormValue};
 use crate::response::HttpResponse;
 use crate::secret::Secret;
 
@@ -47,6 +47,37 @@ pub struct TransportOptions {
     pub log_full: bool,
     /// Base delay of the jittered backoff (tests make it small).
     pub backoff_base: Option<Duration>,
+    /// Never use a proxy, whatever the environment says (managed identity endpoints are
+    /// on the machine or link-local).
+    pub no_proxy: bool,
+    /// How long connecting may take (default: the timeout).
+    pub connect_timeout: Option<Duration>,
+    /// Accept the server only if the SHA-1 of its leaf certificate is this, with no CA
+    /// check (Service Fabric's self-signed endpoint).
+    pub pinned_sha1: Option<[u8; 20]>,
+}
+
+/// An HTTP method of [`HttpRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// GET.
+    Get,
+    /// POST.
+    Post,
+}
+
+/// One request with its own headers, sent once by [`Transport::call`]. Header values
+/// that are secrets are [`FormValue::Secret`]s, shown redacted by `-v`.
+#[derive(Debug, Clone)]
+pub struct HttpRequest<'a> {
+    /// GET or POST.
+    pub method: Method,
+    /// The URL.
+    pub url: &'a str,
+    /// Request headers.
+    pub headers: Vec<(&'static str, FormValue)>,
+    /// The body (empty for none).
+    pub body: Vec<u8>,
 }
 
 /// What the flows need from HTTP: a form POST and a GET. [`HttpTransport`] is the real
@@ -63,6 +94,12 @@ pub trait Transport {
         &self,
         url: &str,
         bearer: Option<&Secret>,
+    ) -> impl std::future::Future<Output = Result<HttpResponse>>;
+    /// Sends one request as it is, once: no retries, no Entra headers. The caller has its
+    /// own retry policy (managed identity) or needs none.
+    fn call(
+        &self,
+        request: &HttpRequest<'_>,
     ) -> impl std::future::Future<Output = Result<HttpResponse>>;
 }
 
@@ -84,26 +121,39 @@ impl HttpTransport {
             None => Vec::new(),
         };
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let verifier = if extra.is_empty() {
-            rustls_platform_verifier::Verifier::new(provider.clone())
-        } else {
-            rustls_platform_verifier::Verifier::new_with_extra_roots(extra, provider.clone())
-        }
-        .map_err(|e| Error::local(format!("cannot set up TLS: {e}")))?;
+        let verifier: Arc<dyn rustls::client::danger::ServerCertVerifier> = match opts.pinned_sha1 {
+            Some(sha1) => Arc::new(Sha1Pinned {
+                sha1,
+                provider: provider.clone(),
+            }),
+            None => Arc::new(
+                if extra.is_empty() {
+                    rustls_platform_verifier::Verifier::new(provider.clone())
+                } else {
+                    rustls_platform_verifier::Verifier::new_with_extra_roots(
+                        extra,
+                        provider.clone(),
+                    )
+                }
+                .map_err(|e| Error::local(format!("cannot set up TLS: {e}")))?,
+            ),
+        };
         let tls = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .map_err(|e| Error::local(format!("cannot set up TLS: {e}")))?
             .dangerous()
-            .with_custom_certificate_verifier(Arc::new(verifier))
+            .with_custom_certificate_verifier(verifier)
             .with_no_client_auth();
         let mut builder = reqwest::Client::builder().no_proxy();
-        for proxy in env_proxies()? {
-            builder = builder.proxy(proxy);
+        if !opts.no_proxy {
+            for proxy in env_proxies()? {
+                builder = builder.proxy(proxy);
+            }
         }
         let client = builder
             .tls_backend_preconfigured(tls)
             .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(timeout)
+            .connect_timeout(opts.connect_timeout.unwrap_or(timeout))
             .user_agent(USER_AGENT)
             .build()
             .map_err(|e| {
@@ -253,12 +303,25 @@ impl HttpTransport {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
+        let kept = [
+            "www-authenticate",
+            "x-vss-e2eid",
+            "x-msedge-ref",
+            "retry-after",
+        ]
+        .iter()
+        .filter_map(|n| {
+            let v = headers.get(*n)?.to_str().ok()?;
+            Some(((*n).to_owned(), v.to_owned()))
+        })
+        .collect();
         Ok((
             HttpResponse {
                 status,
                 content_type,
                 body,
                 client_request_id: crid.to_owned(),
+                headers: kept,
             },
             headers,
         ))
@@ -268,10 +331,7 @@ impl HttpTransport {
         let host = host_of(url);
         let cause = root_cause(e);
         let message = if e.is_timeout() {
-            format!(
-                "no answer from {host} within {} s (--timeout)",
-                self.timeout.as_secs()
-            )
+            format!("no answer from {host} within {} s", self.timeout.as_secs())
         } else if e.is_connect() {
             format!("cannot connect to {host}: {cause}")
         } else if e.is_body() || e.is_decode() {
@@ -314,6 +374,126 @@ impl Transport for HttpTransport {
             rb
         })
         .await
+    }
+
+    /// Sends `request` once (no retries, no `client-request-id`); `-v` shows it with its
+    /// secret headers redacted.
+    async fn call(&self, request: &HttpRequest<'_>) -> Result<HttpResponse> {
+        let crid = uuid::Uuid::new_v4().to_string();
+        let shown = redact_query(request.url);
+        let started = Instant::now();
+        let mut rb = match request.method {
+            Method::Get => {
+                self.log(&format!("> GET {shown}"));
+                self.client.get(request.url)
+            }
+            Method::Post => {
+                self.log(&format!("> POST {shown}"));
+                self.client.post(request.url)
+            }
+        };
+        for (name, value) in &request.headers {
+            match value {
+                FormValue::Plain(v) => {
+                    self.log(&format!("> {name}: {v}"));
+                    rb = rb.header(*name, v.as_str());
+                }
+                FormValue::Secret(v) => {
+                    self.log(&format!("> {name}: <redacted>"));
+                    rb = rb.header(*name, v.expose());
+                }
+            }
+        }
+        let rb = rb.body(request.body.clone()).timeout(self.timeout);
+        match self.exchange(rb, request.url, &crid).await {
+            Ok((resp, _)) => {
+                self.log(&format!(
+                    "< HTTP {} ({} ms, {} bytes)",
+                    resp.status,
+                    started.elapsed().as_millis(),
+                    resp.body.len()
+                ));
+                let body = redact_body(&resp.body);
+                if self.log_full || body.chars().count() <= LOG_BODY_PREVIEW {
+                    self.log(&format!("< {body}"));
+                }
+                Ok(resp)
+            }
+            Err(e) => {
+                self.log(&format!(
+                    "< failed after {} ms: {e}",
+                    started.elapsed().as_millis()
+                ));
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Accepts exactly the server whose leaf certificate's SHA-1 is `sha1` (Service Fabric
+/// publishes it in `IDENTITY_SERVER_THUMBPRINT`); signatures are still checked.
+#[derive(Debug)]
+struct Sha1Pinned {
+    sha1: [u8; 20],
+    provider: Arc<rustls::crypto::CryptoProvider>,
+}
+
+impl rustls::client::danger::ServerCertVerifier for Sha1Pinned {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &rustls::pki_types::ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> std::result::Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        use sha1::Digest;
+        let digest = sha1::Sha1::digest(end_entity.as_ref());
+        let differs = digest
+            .iter()
+            .zip(self.sha1.iter())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b));
+        if differs == 0 {
+            Ok(rustls::client::danger::ServerCertVerified::assertion())
+        } else {
+            Err(rustls::Error::General(
+                "the server certificate's SHA-1 thumbprint is not the pinned one".into(),
+            ))
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
 

@@ -16,6 +16,7 @@ fuzz_target!(|data: &[u8]| {
         content_type: Some("application/json".into()),
         body: body.to_vec(),
         client_request_id: "crid".into(),
+        headers: Vec::new(),
     };
     let now = u64::from(first) << 40;
     if let Ok(token) = parse_token(&resp, "the fuzz", now) {

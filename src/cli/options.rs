@@ -158,7 +158,7 @@ pub fn http_options(args: &TokenArgs, verbose: u8) -> TransportOptions {
         ca_file: args.ca_file.clone(),
         log: (verbose > 0).then(|| Arc::new(report::verbose) as entra_token::transport::Log),
         log_full: verbose > 1,
-        backoff_base: None,
+        ..TransportOptions::default()
     }
 }
 

@@ -66,6 +66,11 @@ fn headline(error: &anyhow::Error) -> String {
         if let Some(rest) = text.strip_prefix(entra_token::transport::CA_FILE) {
             text = format!("--ca-file{rest}");
         }
+        if matches!(cause.downcast_ref::<Error>(), Some(Error::Transport { .. }))
+            && text.starts_with("no answer from ")
+        {
+            text.push_str(" (--timeout)");
+        }
         if line.contains(&text) {
             continue;
         }

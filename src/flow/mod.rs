@@ -111,6 +111,7 @@ mod tests {
                 content_type: Some("application/json".into()),
                 body: body.as_bytes().to_vec(),
                 client_request_id: "crid".into(),
+                headers: Vec::new(),
             })
         }
     }
@@ -122,6 +123,13 @@ mod tests {
 
         async fn get(&self, url: &str, _bearer: Option<&Secret>) -> Result<HttpResponse> {
             self.answer(url, String::new())
+        }
+
+        async fn call(&self, request: &crate::transport::HttpRequest<'_>) -> Result<HttpResponse> {
+            self.answer(
+                request.url,
+                String::from_utf8_lossy(&request.body).into_owned(),
+            )
         }
     }
 
