@@ -256,19 +256,7 @@ impl App {
 
     /// The open cache, or `None` (after a warning) when it is off or cannot be used.
     pub fn open_cache(&self) -> Option<Cache> {
-        let dir = match &self.cache.location {
-            CacheLocation::Off => return None,
-            CacheLocation::Dir(d) => d.clone(),
-            CacheLocation::Default => match crate::cache::configured_dir() {
-                Some(d) => d,
-                None => {
-                    self.warn("no cache directory (HOME is not set); going on without a cache");
-                    return None;
-                }
-            },
-        };
-        let warn = self.warn.clone();
-        Cache::open(dir, Box::new(move |m: &str| warn(m)))
+        open_cache(&self.cache, &self.warn)
     }
 
     /// The credential, parsed once (and only when a request must go out).
@@ -467,6 +455,23 @@ impl TokenSource for App {
             transport, &client, target,
         ))?
     }
+}
+
+/// The cache a policy names, or `None` (after a warning) when it is off or cannot be used.
+pub fn open_cache(policy: &CachePolicy, warn: &Warn) -> Option<Cache> {
+    let dir = match &policy.location {
+        CacheLocation::Off => return None,
+        CacheLocation::Dir(d) => d.clone(),
+        CacheLocation::Default => match crate::cache::configured_dir() {
+            Some(d) => d,
+            None => {
+                warn("no cache directory (HOME is not set); going on without a cache");
+                return None;
+            }
+        },
+    };
+    let warn = warn.clone();
+    Cache::open(dir, Box::new(move |m: &str| warn(m)))
 }
 
 /// Runs `future` on a new single-threaded runtime.

@@ -46,7 +46,17 @@ pub const WELL_KNOWN: &[WellKnownClient] = &[
         display_name: "Microsoft Exchange REST API Based PowerShell",
         reaches: "Exchange Online (https://outlook.office365.com/.default), for Connect-ExchangeOnline",
     },
+    WellKnownClient {
+        name: "aks",
+        aliases: &["kubelogin", "azure-kubernetes-service"],
+        id: "80faf920-1908-4b52-b5ef-a8e7bedfc67a",
+        display_name: "Azure Kubernetes Service AAD Client",
+        reaches: "AKS clusters with Entra integration (scope 6dae42f8-4368-4678-94ff-3960e28e3630/.default), for kubectl",
+    },
 ];
+
+/// The AKS Entra server application, whose tokens kubectl presents to AKS clusters.
+pub const AKS_SERVER_APP: &str = "6dae42f8-4368-4678-94ff-3960e28e3630";
 
 /// The client ID for a name or alias (any case); anything else is returned as given.
 pub fn resolve_client_id(input: &str) -> &str {

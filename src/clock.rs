@@ -64,6 +64,28 @@ pub fn format_utc(unix: i64) -> String {
     )
 }
 
+/// Unix seconds of a UTC civil date and time (proleptic Gregorian), or `None` when a
+/// field is out of range.
+pub fn unix_from_civil(y: i64, m: u32, d: u32, hh: u32, mm: u32, ss: u32) -> Option<i64> {
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 60 {
+        return None;
+    }
+    // Howard Hinnant's days_from_civil.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = i64::from((m + 9) % 12);
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + i64::from(hh) * 3600 + i64::from(mm) * 60 + i64::from(ss))
+}
+
+/// RFC 3339 in UTC with seconds: `2026-01-01T12:00:00Z`.
+pub fn format_rfc3339(unix: i64) -> String {
+    format_utc(unix).replacen(' ', "T", 1) + "Z"
+}
+
 /// "in 47m" or "3h ago" for a moment relative to `now`.
 pub fn relative(at: i64, now: i64) -> String {
     let d = std::time::Duration::from_secs(at.abs_diff(now));
@@ -93,6 +115,28 @@ mod tests {
         fn durations_past_u64_are_refused_not_wrapped(n in (u64::MAX / 60 + 1)..=u64::MAX) {
             prop_assert_eq!(parse_duration(&format!("{n}m")), None);
         }
+    }
+
+    #[test]
+    fn civil_dates_round_trip_through_unix_seconds() {
+        for t in [
+            0i64,
+            951_782_400,
+            1_561_000_678,
+            1_700_000_000,
+            4_102_444_800,
+        ] {
+            let s = format_utc(t);
+            let (date, time) = s.split_once(' ').unwrap();
+            let d: Vec<i64> = date.split('-').map(|x| x.parse().unwrap()).collect();
+            let h: Vec<u32> = time.split(':').map(|x| x.parse().unwrap()).collect();
+            assert_eq!(
+                unix_from_civil(d[0], d[1] as u32, d[2] as u32, h[0], h[1], h[2]),
+                Some(t)
+            );
+        }
+        assert_eq!(unix_from_civil(2020, 13, 1, 0, 0, 0), None);
+        assert_eq!(format_rfc3339(1_767_268_800), "2026-01-01T12:00:00Z");
     }
 
     #[test]

@@ -82,6 +82,7 @@ pub mod inert;
 pub mod input;
 pub mod jwt;
 pub mod loopback;
+pub mod managed_identity;
 pub mod pkce;
 pub mod request;
 pub mod response;

@@ -131,6 +131,16 @@ pub enum Command {
     #[command(after_long_help = CONSENT_EXAMPLES)]
     AdminConsent(AdminConsentArgs),
 
+    /// Token of the Azure resource this runs on: managed identity, no secret at all.
+    ///
+    /// Finds the identity endpoint of the platform (Service Fabric, App Service and
+    /// Functions, Azure ML, Cloud Shell, Azure Arc, else the VM's IMDS; --source forces one)
+    /// and prints its token. The system-assigned identity unless --client-id (or
+    /// AZURE_CLIENT_ID), --object-id or --resource-id names a user-assigned one. Never
+    /// through a proxy; cached like every token.
+    #[command(visible_alias = "mi", after_long_help = MI_EXAMPLES)]
+    ManagedIdentity(ManagedIdentityArgs),
+
     /// Show a JWT's header, claims and a summary; no network, no signature check.
     ///
     /// Answers "why does the API say 401": wrong audience, missing roles or scopes, an
@@ -278,6 +288,22 @@ EXIT STATUS:
   0 consent granted (tenant ID on stdout); 1 local problem (the listener port is taken);
   2 usage error; 3 Entra refused (not an administrator, app not multi-tenant, redirect URI
   not registered); 5 the redirect did not come back (state mismatch, cancelled, timed out).";
+
+const MI_EXAMPLES: &str = "\
+EXAMPLES:
+  Azure Resource Manager from a VM's cron job (the system-assigned identity):
+    entra-token managed-identity
+
+  Key Vault with a user-assigned identity:
+    entra-token mi -s https://vault.azure.net/.default --client-id $IDENTITY_CLIENT_ID
+
+  kubectl on an AKS node or VM (a kubeconfig exec plugin, see README):
+    entra-token mi -r 6dae42f8-4368-4678-94ff-3960e28e3630 -o exec-credential
+
+EXIT STATUS:
+  0 token printed; 1 local problem (the Arc key file); 2 usage error (two identities, a
+  source the environment lacks); 3 refused (identity not assigned); 4 no endpoint
+  answered (not an Azure resource?), 5xx after retries.";
 
 const RF_EXAMPLES: &str = "\
 EXAMPLES:
@@ -444,6 +470,65 @@ pub struct AdminConsentArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ManagedIdentityArgs {
+    /// Scope: exactly one (a trailing /.default is dropped to make the resource).
+    #[arg(
+        short,
+        long = "scope",
+        value_name = "SCOPE",
+        conflicts_with = "resource"
+    )]
+    pub scopes: Vec<String>,
+
+    /// Resource URI. Default: https://management.azure.com/
+    #[arg(short, long, value_name = "URI")]
+    pub resource: Option<String>,
+
+    /// A user-assigned identity's client ID.
+    #[arg(short = 'c', long, env = env::CLIENT_ID, value_name = "GUID")]
+    pub client_id: Option<String>,
+
+    /// A user-assigned identity's object (principal) ID.
+    #[arg(long, value_name = "GUID", conflicts_with_all = ["resource_id", "system_assigned"])]
+    pub object_id: Option<String>,
+
+    /// A user-assigned identity's ARM resource ID.
+    #[arg(long, value_name = "ID", conflicts_with = "system_assigned")]
+    pub resource_id: Option<String>,
+
+    /// The system-assigned identity, even when AZURE_CLIENT_ID is set.
+    #[arg(long)]
+    pub system_assigned: bool,
+
+    /// Use this source instead of detecting one.
+    #[arg(long, value_enum, value_name = "SOURCE")]
+    pub source: Option<SourceArg>,
+
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SourceArg {
+    /// IDENTITY_ENDPOINT + IDENTITY_HEADER + IDENTITY_SERVER_THUMBPRINT
+    #[value(name = "service-fabric")]
+    ServiceFabric,
+    /// IDENTITY_ENDPOINT + IDENTITY_HEADER (also Functions, Container Apps, Automation)
+    #[value(name = "app-service")]
+    AppService,
+    /// MSI_ENDPOINT + MSI_SECRET
+    #[value(name = "azure-ml")]
+    AzureMl,
+    /// MSI_ENDPOINT alone: the signed-in user's token
+    #[value(name = "cloud-shell")]
+    CloudShell,
+    /// IDENTITY_ENDPOINT + IMDS_ENDPOINT, or the Arc agent installed
+    Arc,
+    /// 169.254.169.254 (or AZURE_POD_IDENTITY_AUTHORITY_HOST)
+    Imds,
+}
+
+#[derive(Debug, Args)]
 pub struct RefreshArgs {
     #[command(flatten)]
     pub common: TokenArgs,
@@ -514,7 +599,8 @@ pub struct SecretArgs {
     /// Without it, the secret comes from AZURE_CLIENT_SECRET. There is deliberately no
     /// option that takes the secret itself: it would show in `ps` and shell history.
     #[arg(long, value_name = "PATH",
-          conflicts_with_all = ["certificate", "federated_token_file", "github_oidc"])]
+          conflicts_with_all = ["certificate", "federated_token_file", "github_oidc",
+                                "azure_pipelines", "managed_identity_assertion"])]
     pub client_secret_file: Option<PathBuf>,
 }
 
@@ -572,6 +658,48 @@ pub struct FederatedArgs {
         requires = "github_oidc"
     )]
     pub github_audience: String,
+
+    /// In Azure Pipelines: the service connection's OIDC token (workload identity
+    /// federation; no stored secret).
+    ///
+    /// Needs SYSTEM_OIDCREQUESTURI and SYSTEM_ACCESSTOKEN (map it in the step:
+    /// `env: SYSTEM_ACCESSTOKEN: $(System.AccessToken)`); client and tenant default to
+    /// AZURESUBSCRIPTION_CLIENT_ID and AZURESUBSCRIPTION_TENANT_ID.
+    #[arg(long, conflicts_with_all = ["github_oidc", "federated_token_file", "certificate"])]
+    pub azure_pipelines: bool,
+
+    /// The Azure Pipelines service connection [env: AZURESUBSCRIPTION_SERVICE_CONNECTION_ID]
+    #[arg(long, value_name = "ID", requires = "azure_pipelines")]
+    pub service_connection_id: Option<String>,
+
+    /// Present a user-assigned managed identity's token (an app that trusts the identity).
+    ///
+    /// Name the identity with --mi-client-id, --mi-object-id or --mi-resource-id; its token
+    /// is for api://AzureADTokenExchange (USGov/China by --cloud) from whichever managed
+    /// identity source this machine has.
+    #[arg(
+        long,
+        conflicts_with_all = ["github_oidc", "federated_token_file", "certificate", "azure_pipelines"]
+    )]
+    pub managed_identity_assertion: bool,
+
+    /// The user-assigned identity's client ID.
+    #[arg(long, value_name = "GUID", requires = "managed_identity_assertion",
+          conflicts_with_all = ["mi_object_id", "mi_resource_id"])]
+    pub mi_client_id: Option<String>,
+
+    /// The user-assigned identity's object (principal) ID.
+    #[arg(
+        long,
+        value_name = "GUID",
+        requires = "managed_identity_assertion",
+        conflicts_with = "mi_resource_id"
+    )]
+    pub mi_object_id: Option<String>,
+
+    /// The user-assigned identity's ARM resource ID.
+    #[arg(long, value_name = "ID", requires = "managed_identity_assertion")]
+    pub mi_resource_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -621,11 +749,26 @@ pub struct TokenArgs {
     #[arg(long, value_enum, value_name = "CLOUD")]
     pub cloud: Option<CloudArg>,
 
+    #[command(flatten)]
+    pub out: OutputArgs,
+
+    /// Claims challenge (JSON, or base64 of it) from a WWW-Authenticate header (CAE).
+    #[arg(long, value_name = "JSON")]
+    pub claims: Option<String>,
+
+    /// Also trust the CA certificates in this PEM file.
+    #[arg(long, value_name = "PATH")]
+    pub ca_file: Option<PathBuf>,
+}
+
+/// What to print, and how to cache and fetch it: every token command has these.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
     /// What to print on stdout.
     #[arg(short, long, value_enum, default_value_t = OutputArg::Token, value_name = "FORM")]
     pub output: OutputArg,
 
-    /// With -o github-env: the variable later steps read the token from.
+    /// With -o github-env or azure-pipelines: the variable later steps read the token from.
     #[arg(long, value_name = "NAME", default_value = "ENTRA_ACCESS_TOKEN")]
     pub env_name: String,
 
@@ -647,14 +790,6 @@ pub struct TokenArgs {
     #[arg(long, value_name = "SECS", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,
-
-    /// Claims challenge (JSON, or base64 of it) from a WWW-Authenticate header (CAE).
-    #[arg(long, value_name = "JSON")]
-    pub claims: Option<String>,
-
-    /// Also trust the CA certificates in this PEM file.
-    #[arg(long, value_name = "PATH")]
-    pub ca_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -683,6 +818,12 @@ pub enum OutputArg {
     /// GitHub Actions: mask the token and append NAME=token to $GITHUB_ENV (--env-name).
     #[value(name = "github-env")]
     GithubEnv,
+    /// Azure Pipelines: a secret pipeline variable NAME (--env-name) for later steps.
+    #[value(name = "azure-pipelines")]
+    AzurePipelines,
+    /// kubectl's ExecCredential JSON (a credential plugin for AKS).
+    #[value(name = "exec-credential")]
+    ExecCredential,
 }
 
 /// Parses `--min-validity`: seconds, or a number with s, m or h.

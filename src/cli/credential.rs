@@ -4,13 +4,16 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use entra_token::credential::federated::{PipelinesOidc, exchange_audience};
 use entra_token::credential::{
     AssertionAlg, AssertionOptions, CertificateFile, FederatedSource, GitHubOidc,
 };
+use entra_token::managed_identity::{Environment, ManagedIdentity, Selector};
+use entra_token::transport::TransportOptions;
 use entra_token::{Credential, Secret, env};
 
 use super::args::{AlgArg, CertificateArgs, FederatedArgs, OptionalSecretArgs, SecretArgs};
-use super::report::usage;
+use super::report::{Hint, usage};
 
 /// Reads a secret from a file or stdin (`-`), at most 1 MiB; one trailing `\n` or `\r\n`
 /// is dropped.
@@ -46,11 +49,20 @@ fn secret_file(path: &Path) -> Result<Credential> {
     Credential::secret(secret).map_err(|_| usage(format!("the client secret in {shown} is empty")))
 }
 
+/// What some credentials need from the rest of the command line.
+pub struct Needs<'a> {
+    /// The authority host: picks the token-exchange audience of a managed identity.
+    pub authority_host: &'a str,
+    /// Timeout and verbose log, for a managed identity's own requests.
+    pub http: TransportOptions,
+}
+
 /// The credential of `client-credentials`: flags first, then environment variables.
 pub fn resolve(
     secret: &SecretArgs,
     cert: &CertificateArgs,
     fed: &FederatedArgs,
+    needs: &Needs<'_>,
 ) -> Result<Credential> {
     if let Some(path) = &secret.client_secret_file {
         reject_orphan_certificate_options(cert)?;
@@ -66,6 +78,14 @@ pub fn resolve(
     if fed.github_oidc {
         reject_orphan_certificate_options(cert)?;
         return github(&fed.github_audience);
+    }
+    if fed.azure_pipelines {
+        reject_orphan_certificate_options(cert)?;
+        return azure_pipelines(fed);
+    }
+    if fed.managed_identity_assertion {
+        reject_orphan_certificate_options(cert)?;
+        return managed_identity_assertion(fed, needs);
     }
     match from_env(cert)? {
         Some(c) => Ok(c),
@@ -175,6 +195,61 @@ fn certificate(path: &Path, args: &CertificateArgs) -> Result<Credential> {
     let mut file = CertificateFile::read(path, args.private_key.as_deref(), password)?;
     file.options = options(args, env::flag(env::SEND_CERTIFICATE_CHAIN));
     Ok(Credential::Certificate(Box::new(file)))
+}
+
+fn azure_pipelines(fed: &FederatedArgs) -> Result<Credential> {
+    let access_token = env::string(env::PIPELINES_ACCESS_TOKEN)?.ok_or_else(|| {
+        usage(format!(
+            "--azure-pipelines needs {}, which a script step has only when it maps it",
+            env::PIPELINES_ACCESS_TOKEN
+        ))
+        .context(Hint(
+            "add to the step:\n        env:\n          SYSTEM_ACCESSTOKEN: $(System.AccessToken)"
+                .into(),
+        ))
+    })?;
+    let request_uri = env::string(env::PIPELINES_OIDC_URI)?.ok_or_else(|| {
+        usage(format!(
+            "--azure-pipelines needs {}, which Azure Pipelines sets in every job",
+            env::PIPELINES_OIDC_URI
+        ))
+    })?;
+    let service_connection_id = match &fed.service_connection_id {
+        Some(id) => id.clone(),
+        None => env::string(env::PIPELINES_CONNECTION_ID)?.ok_or_else(|| {
+            usage(format!(
+                "--azure-pipelines needs the service connection: pass --service-connection-id or set {}",
+                env::PIPELINES_CONNECTION_ID
+            ))
+        })?,
+    };
+    Ok(Credential::Federated(FederatedSource::AzurePipelines(
+        PipelinesOidc {
+            request_uri,
+            access_token: Secret::new(access_token),
+            service_connection_id,
+        },
+    )))
+}
+
+fn managed_identity_assertion(fed: &FederatedArgs, needs: &Needs<'_>) -> Result<Credential> {
+    let selector = match (&fed.mi_client_id, &fed.mi_object_id, &fed.mi_resource_id) {
+        (Some(c), None, None) => Selector::ClientId(c.clone()),
+        (None, Some(o), None) => Selector::ObjectId(o.clone()),
+        (None, None, Some(r)) => Selector::ResourceId(r.clone()),
+        _ => {
+            return Err(usage(
+                "--managed-identity-assertion needs the user-assigned identity: one of --mi-client-id, --mi-object-id, --mi-resource-id",
+            ));
+        }
+    };
+    let mi = ManagedIdentity::detect(&Environment::from_env()?, None, selector)?
+        .with_http(needs.http.clone());
+    let audience = exchange_audience(needs.authority_host).to_owned();
+    Ok(Credential::Federated(FederatedSource::ManagedIdentity(
+        Box::new(mi),
+        audience,
+    )))
 }
 
 fn github(audience: &str) -> Result<Credential> {

@@ -9,6 +9,7 @@ mod client_credentials;
 mod credential;
 mod decode;
 mod device_code;
+mod managed_identity;
 mod options;
 pub mod output;
 mod progress;
@@ -67,6 +68,14 @@ fn run(cli: &Cli) -> Result<Vec<u8>> {
         Command::AuthCode(args) => render(&auth_code::run(args, v)?, &args.common),
         Command::Refresh(args) => render(&refresh::run(args, v)?, &args.common),
         Command::AdminConsent(args) => admin_consent::run(args),
+        Command::ManagedIdentity(args) => {
+            let token = managed_identity::run(args, v)?;
+            let ctx = output::Context {
+                tenant: "",
+                env_name: &args.out.env_name,
+            };
+            output::render_token(&token, args.out.output, &ctx)
+        }
         Command::Decode(args) => decode::run(args),
         Command::Cache(cmd) => cache::run(cmd),
         Command::Completions { shell } => {
@@ -137,9 +146,9 @@ fn shell_word(value: &str) -> Option<String> {
 fn render(token: &entra_token::TokenResponse, args: &args::TokenArgs) -> Result<Vec<u8>> {
     let ctx = output::Context {
         tenant: args.tenant.as_deref().unwrap_or("organizations"),
-        env_name: &args.env_name,
+        env_name: &args.out.env_name,
     };
-    output::render_token(token, args.output, &ctx)
+    output::render_token(token, args.out.output, &ctx)
 }
 
 /// Man pages from the clap definitions: the main page on stdout, or every page in a dir.

@@ -10,7 +10,7 @@ use entra_token::authority::{AuthorityHost, Cloud, Tenant};
 use entra_token::transport::TransportOptions;
 use entra_token::{App, CacheLocation, CachePolicy, Target, env};
 
-use super::args::{CloudArg, TokenArgs};
+use super::args::{CloudArg, OutputArgs, TokenArgs};
 use super::report::{self, usage};
 
 /// Whether the tenant may be a multi-tenant alias, and the default when none is given.
@@ -30,7 +30,25 @@ pub struct Invocation {
 
 /// Builds the app (without a credential) and the target of a token command.
 pub fn invocation(args: &TokenArgs, rule: TenantRule, verbose: u8) -> Result<Invocation> {
-    let tenant = match (args.tenant.as_deref(), rule) {
+    invocation_with(args, rule, verbose, &Defaults::default())
+}
+
+/// Tenant and client ID to use when neither the options nor AZURE_* name them (Azure
+/// Pipelines' AZURESUBSCRIPTION_*).
+#[derive(Default)]
+pub struct Defaults {
+    pub tenant: Option<String>,
+    pub client_id: Option<String>,
+}
+
+/// [`invocation`] with fallbacks for the tenant and the client ID.
+pub fn invocation_with(
+    args: &TokenArgs,
+    rule: TenantRule,
+    verbose: u8,
+    defaults: &Defaults,
+) -> Result<Invocation> {
+    let tenant = match (args.tenant.as_deref().or(defaults.tenant.as_deref()), rule) {
         (Some(t), _) => tenant(t)?,
         (None, TenantRule::AppOnly(_)) => {
             return Err(usage(format!(
@@ -49,7 +67,7 @@ pub fn invocation(args: &TokenArgs, rule: TenantRule, verbose: u8) -> Result<Inv
             env::TENANT
         )));
     }
-    let client_id = client_id(args.client_id.as_deref())?;
+    let client_id = client_id(args.client_id.as_deref().or(defaults.client_id.as_deref()))?;
     let host = authority_host(args.authority_host.as_deref(), args.cloud)?;
     let mut target = target(&args.scopes, args.resource.as_deref())?;
     if rule == TenantRule::Delegated {
@@ -57,8 +75,11 @@ pub fn invocation(args: &TokenArgs, rule: TenantRule, verbose: u8) -> Result<Inv
     }
     let mut app = App::new(tenant, client_id)
         .with_authority_host(host)
-        .with_cache(cache_policy(args))
-        .with_http(http_options(args, verbose))
+        .with_cache(cache_policy(&args.out))
+        .with_http(TransportOptions {
+            ca_file: args.ca_file.clone(),
+            ..http_options(&args.out, verbose)
+        })
         .with_warnings(report::warn);
     if let Some(claims) = args.claims.as_deref() {
         app = app.with_claims(claims_json(claims)?);
@@ -139,7 +160,7 @@ fn claims_json(input: &str) -> Result<String> {
 }
 
 /// `--no-cache`, `--force-refresh`, `--min-validity`.
-pub fn cache_policy(args: &TokenArgs) -> CachePolicy {
+pub fn cache_policy(args: &OutputArgs) -> CachePolicy {
     CachePolicy {
         location: if args.no_cache {
             CacheLocation::Off
@@ -151,11 +172,10 @@ pub fn cache_policy(args: &TokenArgs) -> CachePolicy {
     }
 }
 
-/// `--timeout`, `--ca-file`, `-v`.
-pub fn http_options(args: &TokenArgs, verbose: u8) -> TransportOptions {
+/// `--timeout`, `-v`.
+pub fn http_options(args: &OutputArgs, verbose: u8) -> TransportOptions {
     TransportOptions {
         timeout: Some(Duration::from_secs(args.timeout)),
-        ca_file: args.ca_file.clone(),
         log: (verbose > 0).then(|| Arc::new(report::verbose) as entra_token::transport::Log),
         log_full: verbose > 1,
         ..TransportOptions::default()

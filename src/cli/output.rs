@@ -51,12 +51,95 @@ pub fn render_token(token: &TokenResponse, form: OutputArg, ctx: &Context<'_>) -
             github_env(ctx.env_name, at)?;
             format!("::add-mask::{at}\n")
         }
+        OutputArg::AzurePipelines => {
+            check_variable_name(ctx.env_name, "--env-name")?;
+            format!(
+                "##vso[task.setvariable variable={};issecret=true]{}\n",
+                vso_property(ctx.env_name),
+                vso_data(at)
+            )
+        }
+        OutputArg::ExecCredential => exec_credential(at, token.expires_on)?,
     };
     Ok(text.into_bytes())
 }
 
 fn json_error(e: serde_json::Error) -> Error {
     Error::local(format!("cannot render the token as JSON: {e}"))
+}
+
+/// A variable name later steps can use: letters, digits and `_`, not starting with a digit.
+fn check_variable_name(name: &str, flag: &str) -> Result<()> {
+    let valid = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid {
+        return Err(usage(format!(
+            "{flag} '{}' is not a usable variable name (letters, digits, _)",
+            name.escape_default()
+        )));
+    }
+    Ok(())
+}
+
+/// A `##vso` property value, escaped as the Azure DevOps agent unescapes it.
+fn vso_property(value: &str) -> String {
+    vso_data(value).replace(']', "%5D").replace(';', "%3B")
+}
+
+/// `##vso` command data, escaped (`%` first).
+fn vso_data(value: &str) -> String {
+    value
+        .replace('%', "%AZP25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// kubectl's ExecCredential, in the version `KUBERNETES_EXEC_INFO` names (v1beta1 when
+/// it names none).
+fn exec_credential(token: &str, expires_on: u64) -> Result<String> {
+    const V1: &str = "client.authentication.k8s.io/v1";
+    const V1BETA1: &str = "client.authentication.k8s.io/v1beta1";
+    let version = match env::string(env::KUBERNETES_EXEC_INFO)? {
+        None => V1BETA1.to_owned(),
+        Some(info) => {
+            let named = serde_json::from_str::<serde_json::Value>(&info)
+                .ok()
+                .and_then(|v| {
+                    v.get("apiVersion")
+                        .and_then(|a| a.as_str())
+                        .map(str::to_owned)
+                })
+                .unwrap_or_default();
+            match named.as_str() {
+                "" => V1BETA1.to_owned(),
+                V1 | V1BETA1 => named,
+                other => {
+                    return Err(usage(format!(
+                        "{} asks for ExecCredential {}, which is not supported ({V1} or {V1BETA1})",
+                        env::KUBERNETES_EXEC_INFO,
+                        other.escape_default()
+                    )));
+                }
+            }
+        }
+    };
+    let credential = serde_json::json!({
+        "kind": "ExecCredential",
+        "apiVersion": version,
+        "spec": {"interactive": false},
+        "status": {
+            "token": token,
+            "expirationTimestamp": entra_token::clock::format_rfc3339(
+                i64::try_from(expires_on).unwrap_or(i64::MAX / 2)
+            ),
+        },
+    });
+    let mut line = serde_json::to_string(&credential).map_err(json_error)?;
+    line.push('\n');
+    Ok(line)
 }
 
 /// Appends `NAME=token` to the file named by `$GITHUB_ENV`.

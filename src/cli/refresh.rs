@@ -20,7 +20,7 @@ pub fn run(args: &RefreshArgs, verbose: u8) -> Result<TokenResponse> {
 
     let Some(path) = args.refresh_token_file.as_deref() else {
         // The cached refresh token of this client (and account).
-        if args.common.no_cache {
+        if args.common.out.no_cache {
             return Err(usage(
                 "no refresh token: pass --refresh-token-file PATH (the cache is off)",
             ));
@@ -58,7 +58,7 @@ pub fn run(args: &RefreshArgs, verbose: u8) -> Result<TokenResponse> {
         .filter(|n| **n != refresh_token)
     {
         if path == Path::new("-") {
-            if args.common.output != OutputArg::Json {
+            if args.common.out.output != OutputArg::Json {
                 report::warn(
                     "Entra issued a new refresh token; it was read from stdin, so it was not saved (use -o json to capture it)",
                 );

@@ -20,6 +20,19 @@ impl std::fmt::Display for UsageError {
 
 impl std::error::Error for UsageError {}
 
+/// What to do, attached to an error as its context: shown as the `hint:` line, not in
+/// the first line.
+#[derive(Debug)]
+pub struct Hint(pub String);
+
+impl std::fmt::Display for Hint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Hint {}
+
 /// Shorthand: a usage error as an `anyhow::Error`.
 pub fn usage(message: impl Into<String>) -> anyhow::Error {
     anyhow::Error::new(UsageError(message.into()))
@@ -62,6 +75,9 @@ fn headline(error: &anyhow::Error) -> String {
         return format!("cannot read {option} {}: {source}", path.display());
     }
     for cause in error.chain() {
+        if cause.is::<Hint>() {
+            continue;
+        }
         let mut text = cause.to_string();
         if let Some(rest) = text.strip_prefix(entra_token::transport::CA_FILE) {
             text = format!("--ca-file{rest}");
@@ -125,6 +141,9 @@ pub fn render(error: &anyhow::Error, consent: Option<&str>) -> String {
     }
     if let Some(Error::Certificate(c)) = library {
         hint = certificate_hint(c).map(str::to_owned);
+    }
+    if let Some(h) = error.chain().find_map(|e| e.downcast_ref::<Hint>()) {
+        hint = Some(h.0.clone());
     }
     if let Some(hint) = hint {
         out.push_str(&format!("hint: {hint}\n"));

@@ -21,6 +21,53 @@ pub enum FederatedSource {
     File(PathBuf),
     /// The GitHub Actions OIDC endpoint of the running job.
     GitHub(GitHubOidc),
+    /// An Azure Pipelines service connection's OIDC token (workload identity federation).
+    AzurePipelines(PipelinesOidc),
+    /// A user-assigned managed identity's token for the token-exchange audience (an app
+    /// that trusts the identity).
+    ManagedIdentity(Box<crate::managed_identity::ManagedIdentity>, String),
+}
+
+/// The Azure Pipelines OIDC request: `SYSTEM_OIDCREQUESTURI`, `SYSTEM_ACCESSTOKEN` and the
+/// service connection.
+#[derive(Debug, Clone)]
+pub struct PipelinesOidc {
+    /// `SYSTEM_OIDCREQUESTURI`.
+    pub request_uri: String,
+    /// `SYSTEM_ACCESSTOKEN`, the job's access token.
+    pub access_token: Secret,
+    /// The service connection's ID.
+    pub service_connection_id: String,
+}
+
+impl PipelinesOidc {
+    /// `POST {SYSTEM_OIDCREQUESTURI}?api-version=7.1&serviceConnectionId=ID`, empty body.
+    pub fn request_url(&self) -> Result<String> {
+        let mut url = url::Url::parse(self.request_uri.trim_end_matches('/'))
+            .map_err(|e| Error::Invalid(format!("the OIDC request URI is not a URL: {e}")))?;
+        url.query_pairs_mut()
+            .append_pair("api-version", "7.1")
+            .append_pair("serviceConnectionId", &self.service_connection_id);
+        Ok(url.into())
+    }
+}
+
+#[derive(Deserialize)]
+struct PipelinesAnswer {
+    #[serde(rename = "oidcToken")]
+    oidc_token: String,
+}
+
+/// The token-exchange audience of a cloud, chosen by its authority host.
+pub fn exchange_audience(authority_host: &str) -> &'static str {
+    let host = authority_host.to_ascii_lowercase();
+    if host.contains("login.microsoftonline.us") {
+        "api://AzureADTokenExchangeUSGov"
+    } else if host.contains("login.chinacloudapi.cn") || host.contains("microsoftonline.cn") {
+        "api://AzureADTokenExchangeChina"
+    } else {
+        DEFAULT_AUDIENCE
+    }
 }
 
 /// The GitHub Actions OIDC request: `ACTIONS_ID_TOKEN_REQUEST_URL` and `_TOKEN`.
@@ -86,8 +133,79 @@ impl FederatedSource {
                 }
                 Ok(Secret::new(answer.value))
             }
+            Self::AzurePipelines(p) => pipelines_token(transport, p).await,
+            Self::ManagedIdentity(mi, audience) => {
+                let token = mi.token(audience).await?;
+                Ok(token.access_token)
+            }
         }
     }
+}
+
+/// A fresh OIDC token from Azure Pipelines (they live about ten minutes): any answer but
+/// 200 with `oidcToken`, a redirect included, is a refusal that shows the status, the
+/// message and the `x-vss-e2eid` and `x-msedge-ref` ids.
+async fn pipelines_token<T: Transport>(transport: &T, p: &PipelinesOidc) -> Result<Secret> {
+    use crate::request::FormValue;
+    use crate::transport::{HttpRequest, Method};
+    let url = p.request_url()?;
+    let request = HttpRequest {
+        method: Method::Post,
+        url: &url,
+        headers: vec![
+            (
+                "Authorization",
+                FormValue::Secret(Secret::new(format!("Bearer {}", p.access_token.expose()))),
+            ),
+            ("Content-Type", FormValue::Plain("application/json".into())),
+            ("X-TFS-FedAuthRedirect", FormValue::Plain("Suppress".into())),
+        ],
+        body: Vec::new(),
+    };
+    let resp = transport.call(&request).await?;
+    let answer = (resp.status == 200)
+        .then(|| serde_json::from_slice::<PipelinesAnswer>(&resp.body).ok())
+        .flatten()
+        .filter(|a| crate::inert::is_token_text(&a.oidc_token));
+    if let Some(a) = answer {
+        return Ok(Secret::new(a.oidc_token));
+    }
+    let message = serde_json::from_slice::<serde_json::Value>(&resp.body)
+        .ok()
+        .and_then(|v| {
+            v.get("message")
+                .or_else(|| v.get("value"))
+                .and_then(|m| m.as_str().map(str::to_owned))
+        })
+        .or_else(|| {
+            String::from_utf8_lossy(&resp.body)
+                .lines()
+                .map(str::trim)
+                .find(|l| !l.is_empty())
+                .map(|l| l.chars().take(300).collect())
+        })
+        .unwrap_or_else(|| "no body".into());
+    let ids: Vec<String> = ["x-vss-e2eid", "x-msedge-ref"]
+        .iter()
+        .filter_map(|h| resp.header(h).map(|v| format!("{h} {v}")))
+        .collect();
+    Err(Error::Refused {
+        what: "the Azure Pipelines OIDC request",
+        entra: Box::new(crate::EntraError {
+            error: format!("http_{}", resp.status),
+            codes: Vec::new(),
+            description: Some(if ids.is_empty() {
+                message
+            } else {
+                format!("{message} ({})", ids.join(", "))
+            }),
+            trace_id: None,
+            correlation_id: None,
+            suberror: None,
+            status: resp.status,
+        }),
+        client_request_id: None,
+    })
 }
 
 /// The request URL with `audience=` added to its query.

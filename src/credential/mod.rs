@@ -173,6 +173,13 @@ impl Credential {
             Self::Federated(FederatedSource::GitHub(gh)) => {
                 fingerprint("github-oidc", gh.audience.as_bytes())
             }
+            Self::Federated(FederatedSource::AzurePipelines(p)) => {
+                fingerprint("azure-pipelines", p.service_connection_id.as_bytes())
+            }
+            Self::Federated(FederatedSource::ManagedIdentity(mi, audience)) => fingerprint(
+                "managed-identity-assertion",
+                format!("{}\n{:?}\n{audience}", mi.source().name(), mi.selector()).as_bytes(),
+            ),
         }
     }
 

@@ -180,6 +180,7 @@ fn man_pages_are_generated_for_every_command() {
             "entra-token-completions.1",
             "entra-token-decode.1",
             "entra-token-device-code.1",
+            "entra-token-managed-identity.1",
             "entra-token-refresh.1",
             "entra-token.1",
         ]

@@ -2,13 +2,14 @@
 
 use crate::support::*;
 
-const COMMANDS: [&str; 10] = [
+const COMMANDS: [&str; 11] = [
     "client-credentials",
     "cert-assertion",
     "device-code",
     "auth-code",
     "refresh",
     "admin-consent",
+    "managed-identity",
     "decode",
     "cache",
     "completions",
