@@ -424,7 +424,21 @@ impl Transport for HttpTransport {
                     "< failed after {} ms: {e}",
                     started.elapsed().as_millis()
                 ));
-                Err(e)
+                // No client-request-id was sent, so none is reported.
+                Err(match e {
+                    Error::Transport {
+                        message,
+                        entra,
+                        source,
+                        ..
+                    } => Error::Transport {
+                        message,
+                        client_request_id: None,
+                        entra,
+                        source,
+                    },
+                    other => other,
+                })
             }
         }
     }

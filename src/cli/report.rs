@@ -65,9 +65,15 @@ fn option_for(what: &str) -> Option<&'static str> {
     }
 }
 
+/// The hint attached to an error, if any.
+fn attached_hint(error: &anyhow::Error) -> Option<&Hint> {
+    error.downcast_ref::<Hint>()
+}
+
 /// The first line: each message of the chain once, joined by ": ", with the library's
 /// names of values replaced by the options they came from.
 fn headline(error: &anyhow::Error) -> String {
+    let hint = attached_hint(error).map(|h| h.0.as_str());
     let mut line = String::new();
     if let Some(Error::Read { what, path, source }) = library_error(error)
         && let Some(option) = option_for(what)
@@ -75,7 +81,7 @@ fn headline(error: &anyhow::Error) -> String {
         return format!("cannot read {option} {}: {source}", path.display());
     }
     for cause in error.chain() {
-        if cause.is::<Hint>() {
+        if cause.is::<Hint>() || Some(cause.to_string().as_str()) == hint {
             continue;
         }
         let mut text = cause.to_string();
@@ -142,7 +148,7 @@ pub fn render(error: &anyhow::Error, consent: Option<&str>) -> String {
     if let Some(Error::Certificate(c)) = library {
         hint = certificate_hint(c).map(str::to_owned);
     }
-    if let Some(h) = error.chain().find_map(|e| e.downcast_ref::<Hint>()) {
+    if let Some(h) = attached_hint(error) {
         hint = Some(h.0.clone());
     }
     if let Some(hint) = hint {

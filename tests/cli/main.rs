@@ -15,6 +15,7 @@ mod federated;
 mod help;
 mod hostile;
 mod library;
+mod managed_identity;
 mod refresh;
 mod stress;
 mod transport;

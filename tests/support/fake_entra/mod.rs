@@ -13,11 +13,15 @@ mod assertion;
 mod browser;
 mod device;
 mod github;
+mod identity;
 mod token;
+
+pub use identity::{ExpiryForm, IdentityKind};
 
 use browser::{admin_consent, authorize};
 use device::{device_code, device_login};
 use github::github_oidc;
+use identity::{identity, pipelines_oidc};
 use token::token;
 
 use std::collections::{HashMap, VecDeque};
@@ -61,6 +65,30 @@ pub const PUBLIC_CLIENT_ID: &str = "3c1f2a9e-7b44-4d0e-8f6a-91d2c5e4b7a0";
 /// An API in the directory that no app has consent for until an administrator grants it
 /// (`admin-consent`): app-only tokens for it are refused with AADSTS65001 until then.
 pub const CONSENT_RESOURCE: &str = "https://billing.contoso.example";
+/// The value of `IDENTITY_HEADER` the App Service and Service Fabric fakes expect.
+pub const IDENTITY_HEADER_VALUE: &str = "fake-identity-header-value";
+/// The value of `MSI_SECRET` the Azure ML fake expects.
+pub const MSI_SECRET_VALUE: &str = "fake-msi-secret-value";
+/// The resource's system-assigned identity.
+pub const SYSTEM_MI_CLIENT_ID: &str = "0a1b2c3d-0000-4000-8000-00000000aaaa";
+/// Its object ID.
+pub const SYSTEM_MI_OBJECT_ID: &str = "0a1b2c3d-0000-4000-8000-00000000bbbb";
+/// The user-assigned identity's client ID.
+pub const UAMI_CLIENT_ID: &str = "7d3e1f20-5a6b-4c7d-8e9f-0a1b2c3d4e5f";
+/// Its object (principal) ID; the app trusts it as a federated credential.
+pub const UAMI_OBJECT_ID: &str = "9e8d7c6b-5a49-4382-a1b0-c9d8e7f6a5b4";
+/// Its ARM resource ID.
+pub const UAMI_RESOURCE_ID: &str = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/deploy";
+/// The job access token the Azure Pipelines fake wants.
+pub const PIPELINES_ACCESS_TOKEN: &str = "fake-system-accesstoken";
+/// The service connection the pipeline references.
+pub const PIPELINES_CONNECTION_ID: &str = "3f6a1c2e-8b7d-4e9f-a0b1-c2d3e4f5a6b7";
+/// The issuer of Azure Pipelines OIDC tokens for the fake organisation.
+pub const PIPELINES_ISSUER: &str =
+    "https://vstoken.dev.azure.com/5a7b9c1d-2e3f-4a5b-6c7d-8e9f0a1b2c3d";
+/// The subject the app's Azure Pipelines federated credential trusts.
+pub const PIPELINES_SUBJECT: &str = "sc://contoso/deploy/prod-connection";
+
 /// The user who signs in.
 pub const USER_UPN: &str = "adele.vance@contoso.onmicrosoft.com";
 /// That user's object ID.
@@ -185,6 +213,14 @@ struct State_ {
     browser_user: BrowserUser,
     /// Refresh tokens by value.
     refresh_tokens: HashMap<String, IssuedRefresh>,
+    /// Faults for the managed identity endpoints.
+    identity_faults: VecDeque<Fault>,
+    /// Lifetime of managed identity tokens, seconds.
+    mi_lifetime: u64,
+    /// How the managed identity answers write `expires_on`.
+    expiry_form: ExpiryForm,
+    /// The Arc key file the challenge names, and its contents.
+    arc_key: (String, String),
     /// Apps an administrator consented to [`CONSENT_RESOURCE`] for.
     consented: std::collections::HashSet<String>,
 }
@@ -290,6 +326,16 @@ impl FakeEntra {
                             AKS_SUBJECT.into(),
                             FEDERATED_AUDIENCE.into(),
                         ),
+                        (
+                            format!("https://login.microsoftonline.com/{TENANT_ID}/v2.0"),
+                            UAMI_OBJECT_ID.into(),
+                            FEDERATED_AUDIENCE.into(),
+                        ),
+                        (
+                            PIPELINES_ISSUER.into(),
+                            PIPELINES_SUBJECT.into(),
+                            FEDERATED_AUDIENCE.into(),
+                        ),
                     ],
                 },
                 App {
@@ -318,6 +364,13 @@ impl FakeEntra {
             browser_user: BrowserUser::Approve,
             refresh_tokens: HashMap::new(),
             consented: Default::default(),
+            identity_faults: VecDeque::new(),
+            mi_lifetime: 86_399,
+            expiry_form: ExpiryForm::Usual,
+            arc_key: (
+                "/var/opt/azcmagent/tokens/fake-entra.key".into(),
+                "fake-arc-key".into(),
+            ),
         }));
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -389,6 +442,39 @@ impl FakeEntra {
     /// Queues a fault for the next token request.
     pub fn push_fault(&self, fault: Fault) {
         self.lock().faults.push_back(fault);
+    }
+
+    /// Queues a fault for the next managed identity request.
+    pub fn push_identity_fault(&self, fault: Fault) {
+        self.lock().identity_faults.push_back(fault);
+    }
+
+    /// How managed identity answers write `expires_on`.
+    pub fn set_expiry_form(&self, form: ExpiryForm) {
+        self.lock().expiry_form = form;
+    }
+
+    /// The key file the Arc challenge names, and what it must hold.
+    pub fn set_arc_key(&self, path: &str, contents: &str) {
+        self.lock().arc_key = (path.into(), contents.into());
+    }
+
+    /// The URL of an identity endpoint of this fake.
+    pub fn identity_url(&self, kind: IdentityKind) -> String {
+        let path = match kind {
+            IdentityKind::Imds => "/metadata/identity/oauth2/token",
+            IdentityKind::AppService => "/_appservice/token",
+            IdentityKind::AzureMl => "/_azureml/token",
+            IdentityKind::CloudShell => "/_cloudshell/token",
+            IdentityKind::Arc => "/_arc/metadata/identity/oauth2/token",
+            IdentityKind::ServiceFabric => "/_servicefabric/token",
+        };
+        format!("{}{path}", self.url())
+    }
+
+    /// The URL Azure Pipelines puts in SYSTEM_OIDCREQUESTURI.
+    pub fn pipelines_oidc_url(&self) -> String {
+        format!("{}/_pipelines/oidctoken", self.url())
     }
 
     /// Queues a fault for the next device authorization request.
@@ -539,6 +625,8 @@ enum Endpoint {
     AdminConsent { tenant: String },
     DeviceLogin,
     GitHubOidc,
+    Identity(IdentityKind),
+    PipelinesOidc,
     Stats,
 }
 
@@ -546,6 +634,15 @@ fn route(path: &str) -> Option<Endpoint> {
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match parts.as_slice() {
         ["_github", "idtoken"] => Some(Endpoint::GitHubOidc),
+        ["metadata", "identity", "oauth2", "token"] => Some(Endpoint::Identity(IdentityKind::Imds)),
+        ["_appservice", "token"] => Some(Endpoint::Identity(IdentityKind::AppService)),
+        ["_azureml", "token"] => Some(Endpoint::Identity(IdentityKind::AzureMl)),
+        ["_cloudshell", "token"] => Some(Endpoint::Identity(IdentityKind::CloudShell)),
+        ["_arc", "metadata", "identity", "oauth2", "token"] => {
+            Some(Endpoint::Identity(IdentityKind::Arc))
+        }
+        ["_servicefabric", "token"] => Some(Endpoint::Identity(IdentityKind::ServiceFabric)),
+        ["_pipelines", "oidctoken"] => Some(Endpoint::PipelinesOidc),
         ["devicelogin"] => Some(Endpoint::DeviceLogin),
         ["_fake", "stats"] => Some(Endpoint::Stats),
         [tenant, "v2.0", "adminconsent"] => Some(Endpoint::AdminConsent {
@@ -672,6 +769,8 @@ async fn handle(
         Endpoint::Authorize { .. }
             | Endpoint::AdminConsent { .. }
             | Endpoint::DeviceLogin
+            | Endpoint::Identity(_)
+            | Endpoint::PipelinesOidc
             | Endpoint::Stats
     );
     match headers
@@ -762,6 +861,12 @@ async fn handle(
 
     match endpoint {
         Endpoint::GitHubOidc => github_oidc(&state, &method, &uri, &headers, &violation),
+        Endpoint::Identity(kind) => {
+            identity(&state, kind, &method, &uri, &headers, &form, &violation)
+        }
+        Endpoint::PipelinesOidc => {
+            pipelines_oidc(&state, &method, &uri, &headers, body.len(), &violation)
+        }
         Endpoint::DeviceLogin => device_login(&state, &form),
         Endpoint::Stats => {
             let s = state.lock().unwrap_or_else(|p| p.into_inner());
