@@ -64,8 +64,9 @@ def make_ca(d):
     return os.path.join(d, "ca.pem"), os.path.join(d, "server.pem"), os.path.join(d, "server-key.pem")
 
 
-def start_fake(fake_bin, cert, key):
-    proc = subprocess.Popen([fake_bin, "127.0.0.1:0", "--tls", cert, key],
+def start_fake(fake_bin, cert=None, key=None):
+    tls = ["--tls", cert, key] if cert else []
+    proc = subprocess.Popen([fake_bin, "127.0.0.1:0", *tls],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     line = proc.stdout.readline().strip()
     prefix = "fake Entra listening on "
@@ -173,9 +174,12 @@ def main():
     entra, fake_bin = build()
     tmp = tempfile.mkdtemp(prefix="entra-token-bench-")
     fake = None
+    imds = None
     try:
         ca, cert, key = make_ca(tmp)
         fake, url = start_fake(fake_bin, cert, key)
+        # IMDS is plain http on a link-local address: the same fake, over http.
+        imds, imds_url = start_fake(fake_bin)
         cache = os.path.join(tmp, "cache")
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -206,6 +210,17 @@ def main():
                                    ("hit", hit), ("help", help_cmd)], tmp, runs, warmup, env)
         timed.update(hyperfine("decode", [("decode", decode)], tmp, runs, warmup, env))
 
+        # Managed identity against the fake IMDS, beside curl -H Metadata:true.
+        mi_env = {"PATH": env["PATH"], "HOME": tmp, "ENTRA_TOKEN_CACHE_DIR": cache,
+                  "AZURE_POD_IDENTITY_AUTHORITY_HOST": imds_url}
+        mi_curl = (f"curl -sS --fail-with-body -H Metadata:true {imds_url}/metadata/identity/oauth2/token"
+                   "?api-version=2018-02-01&resource=https%3A%2F%2Fmanagement.azure.com%2F")
+        mi_fresh = f"{entra} managed-identity --no-cache"
+        mi_hit = f"{entra} managed-identity"
+        subprocess.run(mi_hit.split(), env=mi_env, check=True, capture_output=True)
+        timed.update(hyperfine("mi", [("mi-curl", mi_curl), ("mi-fresh", mi_fresh),
+                                      ("mi-hit", mi_hit)], tmp, runs, warmup, mi_env))
+
         rss = {
             "curl": peak_rss_kb(curl.split(), env, rss_runs),
             "fresh": peak_rss_kb(fresh.split(), env, rss_runs),
@@ -230,6 +245,8 @@ def main():
     finally:
         if fake:
             fake.kill()
+        if imds:
+            imds.kill()
         shutil.rmtree(tmp, ignore_errors=True)
 
     if args.quick:
@@ -265,6 +282,14 @@ def main():
         if rss_limit is not None:
             verdicts.append((key + " rss", rss[key] <= rss_limit))
     verdicts.append(("size", size <= SIZE_LIMIT))
+    mi_curl_median = timed["mi-curl"]["median"]
+    mi_rows = []
+    for key, label in (("mi-curl", "curl -H Metadata:true, the same GET (baseline)"),
+                       ("mi-fresh", "fresh token, cache off (`managed-identity --no-cache`)"),
+                       ("mi-hit", "cache hit (`managed-identity`)")):
+        r = timed[key]
+        mi_rows.append(f"| {label} | {ms(r['median'])} | {ms(r['min'])}–{ms(r['max'])} "
+                       f"| {r['median'] / mi_curl_median:.2f}× |")
 
     cpu = platform.processor() or platform.machine()
     try:
@@ -294,6 +319,15 @@ are about.
 
 Release binary: {size / 1024 / 1024:.2f} MB (target ≤ 8 MB{' ✅' if size <= SIZE_LIMIT else ' ❌'}).
 Targets for peak RSS: ≤ 12 MB on a fresh token, ≤ 6 MB on a cache hit.
+
+## Managed identity
+
+The same fake as a plain-http IMDS on 127.0.0.1 (`AZURE_POD_IDENTITY_AUTHORITY_HOST`),
+measured in the same run:
+
+| what | median ms | min–max ms | vs curl |
+|---|---:|---:|---:|
+{chr(10).join(mi_rows)}
 
 ## Scale
 

@@ -208,6 +208,10 @@ pub const HINTS: &[(u64, &str)] = &[
         "no federated credential on the app matches this token's audience: Entra expects api://AzureADTokenExchange unless the credential says otherwise",
     ),
     (
+        70022204,
+        "no federated credential on the app matches this token's audience: it must list api://AzureADTokenExchange (USGov/China variants in those clouds)",
+    ),
+    (
         700213,
         "no federated credential on the app matches this token's subject: add one for this repository, branch or environment",
     ),
