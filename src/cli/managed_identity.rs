@@ -102,3 +102,34 @@ fn with_hint(mi: &ManagedIdentity, e: Error) -> anyhow::Error {
         None => anyhow::Error::new(e),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use entra_token::managed_identity::Environment;
+
+    fn imds() -> ManagedIdentity {
+        ManagedIdentity::detect(&Environment::default(), None, Selector::SystemAssigned).unwrap()
+    }
+
+    #[test]
+    fn a_denied_arc_key_hints_at_the_himds_group() {
+        let e = Error::Read {
+            what: ARC_KEY_FILE,
+            path: "/var/opt/azcmagent/tokens/x.key".into(),
+            source: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+        };
+        let shown = report::render(&with_hint(&imds(), e), None);
+        assert!(
+            shown.starts_with(
+                "entra-token: error: cannot read the Azure Arc key file /var/opt/azcmagent/tokens/x.key: "
+            ),
+            "{shown}"
+        );
+        assert!(
+            shown.ends_with("hint: reading the Arc key needs the himds group (or root): sudo usermod -a -G himds $USER, then log in again\n"),
+            "{shown}"
+        );
+        assert_eq!(report::exit_code(&with_hint(&imds(), Error::local("x"))), 1);
+    }
+}

@@ -243,3 +243,45 @@ mod tests {
         assert!(github_url("not a url", "a").is_err());
     }
 }
+
+#[cfg(test)]
+mod audience_tests {
+    use super::*;
+
+    #[test]
+    fn the_exchange_audience_follows_the_cloud() {
+        assert_eq!(
+            exchange_audience("https://login.microsoftonline.com"),
+            "api://AzureADTokenExchange"
+        );
+        assert_eq!(
+            exchange_audience("https://login.microsoftonline.us"),
+            "api://AzureADTokenExchangeUSGov"
+        );
+        assert_eq!(
+            exchange_audience("https://login.chinacloudapi.cn"),
+            "api://AzureADTokenExchangeChina"
+        );
+        assert_eq!(
+            exchange_audience("https://login.partner.microsoftonline.cn"),
+            "api://AzureADTokenExchangeChina"
+        );
+        assert_eq!(
+            exchange_audience("http://127.0.0.1:8400"),
+            "api://AzureADTokenExchange"
+        );
+    }
+
+    #[test]
+    fn the_pipelines_request_url_carries_version_and_connection() {
+        let p = PipelinesOidc {
+            request_uri: "https://vstoken.dev.azure.com/org/_apis/oidctoken/".into(),
+            access_token: Secret::new("t"),
+            service_connection_id: "sc-1".into(),
+        };
+        assert_eq!(
+            p.request_url().unwrap(),
+            "https://vstoken.dev.azure.com/org/_apis/oidctoken?api-version=7.1&serviceConnectionId=sc-1"
+        );
+    }
+}
