@@ -19,7 +19,7 @@
 #[path = "../tests/support/fake_entra/mod.rs"]
 mod fake_entra;
 
-use fake_entra::{CLIENT_ID, CLIENT_SECRET, FakeEntra, TENANT_ID};
+use fake_entra::{CLIENT_ID, CLIENT_SECRET, FakeEntra, PUBLIC_CLIENT_ID, TENANT_ID, USER_UPN};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -50,25 +50,42 @@ fn main() {
         eprintln!("fake-entra: serves on loopback only");
         std::process::exit(2);
     }
-    let fake = match tls {
-        None => FakeEntra::start_on(addr, true),
-        Some((cert, key)) => {
-            let read = |p: &str| {
-                std::fs::read(p).unwrap_or_else(|e| {
-                    eprintln!("fake-entra: cannot read {p}: {e}");
-                    std::process::exit(2);
-                })
-            };
-            FakeEntra::start_tls(addr, true, &read(&cert), &read(&key))
+    let read = |p: &str| {
+        std::fs::read(p).unwrap_or_else(|e| {
+            eprintln!("fake-entra: cannot read {p}: {e}");
+            std::process::exit(2);
+        })
+    };
+    let pems = tls.map(|(cert, key)| (read(&cert), read(&key)));
+    let fake = match FakeEntra::try_start_for_people(
+        addr,
+        pems.as_ref().map(|(c, k)| (c.as_slice(), k.as_slice())),
+    ) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!(
+                "fake-entra: {e}\n  (is another fake already running?) pass another address: cargo run --example fake-entra -- 127.0.0.1:8401"
+            );
+            std::process::exit(1);
         }
     };
-    println!("fake Entra listening on {}", fake.url());
+    let url = fake.url();
+    println!("fake Entra listening on {url}");
     println!();
-    println!("  export AZURE_AUTHORITY_HOST={}", fake.url());
+    println!("An app with a secret (client credentials):");
+    println!("  export AZURE_AUTHORITY_HOST={url}");
     println!("  export AZURE_TENANT_ID={TENANT_ID}");
     println!("  export AZURE_CLIENT_ID={CLIENT_ID}");
     println!("  export AZURE_CLIENT_SECRET='{CLIENT_SECRET}'   # a test-only secret");
     println!("  entra-token client-credentials -o json");
+    println!();
+    println!("A public client for delegated sign-in (you are {USER_UPN}):");
+    println!(
+        "  entra-token device-code --authority-host {url} -t {TENANT_ID} -c {PUBLIC_CLIENT_ID}"
+    );
+    println!("      then open {url}/devicelogin and enter the code");
+    println!("  entra-token auth-code --authority-host {url} -t {TENANT_ID} -c {PUBLIC_CLIENT_ID}");
+    println!("      then accept on the sign-in page the browser shows");
     println!();
     println!("Ctrl-C to stop.");
     use std::io::Write;

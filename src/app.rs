@@ -75,6 +75,31 @@ pub trait TokenSource {
     fn cache_key(&self, target: &Target) -> Result<ScopeKey>;
     /// A fresh token (network).
     fn fetch(&self, target: &Target) -> Result<TokenResponse>;
+    /// A verbose (`-v`) line; dropped by default.
+    fn note(&self, _line: &str) {}
+    /// A warning; dropped by default.
+    fn warn(&self, _message: &str) {}
+}
+
+/// The `-v` line of a cache hit: where the token came from and how long it has left.
+fn hit_line(cache: &Cache, token: &TokenResponse) -> String {
+    format!(
+        "* token from the cache in {}, {} left",
+        cache.dir().display(),
+        crate::clock::human(Duration::from_secs(token.expires_in))
+    )
+}
+
+/// Warns when a fresh token lives less than the minimum validity: the cache will never
+/// serve it, and every run will ask again.
+fn check_lifetime(warn: &dyn Fn(&str), token: &TokenResponse, policy: &CachePolicy) {
+    if Duration::from_secs(token.expires_in) < policy.min_validity {
+        warn(&format!(
+            "the token lives {}, less than the minimum validity of {}: the cache will never serve it",
+            crate::clock::human(Duration::from_secs(token.expires_in)),
+            crate::clock::human(policy.min_validity)
+        ));
+    }
 }
 
 /// A token from `source` through `cache`: a cached one with enough time left, else (under
@@ -92,15 +117,18 @@ pub fn cached_token<S: TokenSource + ?Sized>(
     if policy.read
         && let Some(hit) = cache.app_token(&key, policy.min_validity)
     {
+        source.note(&hit_line(cache, &hit));
         return Ok(hit);
     }
     let _lock = cache.lock(&key);
     if policy.read
         && let Some(hit) = cache.app_token(&key, policy.min_validity)
     {
+        source.note(&hit_line(cache, &hit));
         return Ok(hit);
     }
     let token = source.fetch(target)?;
+    check_lifetime(&|m| source.warn(m), &token, policy);
     cache.store_app(&key, &token);
     Ok(token)
 }
@@ -122,6 +150,7 @@ pub struct App {
     client_id: String,
     claims: Option<String>,
     credential: Option<Credential>,
+    cache_scope: Option<String>,
     cache: CachePolicy,
     http: TransportOptions,
     warn: Warn,
@@ -150,6 +179,7 @@ impl App {
             client_id: client_id.into(),
             claims: None,
             credential: None,
+            cache_scope: None,
             cache: CachePolicy::default(),
             http: TransportOptions::default(),
             warn: Arc::new(|_| {}),
@@ -192,6 +222,13 @@ impl App {
     /// A claims challenge (CAE) to pass with every request, as JSON.
     pub fn with_claims(mut self, claims: impl Into<String>) -> Self {
         self.claims = Some(claims.into());
+        self
+    }
+
+    /// Keeps this app's cached tokens apart from others of the same client and target
+    /// (e.g. tokens redeemed from one refresh token file).
+    pub fn with_cache_scope(mut self, scope: impl Into<String>) -> Self {
+        self.cache_scope = Some(scope.into());
         self
     }
 
@@ -238,6 +275,12 @@ impl App {
         (self.warn)(message);
     }
 
+    fn note(&self, line: &str) {
+        if let Some(log) = &self.http.log {
+            log(line);
+        }
+    }
+
     /// The cache key of a token for `target` from this app.
     pub fn key(&self, target: &Target) -> ScopeKey {
         let fingerprint = self
@@ -245,6 +288,13 @@ impl App {
             .as_ref()
             .map(Credential::fingerprint)
             .unwrap_or_else(|| crate::cache::fingerprint("public", b""));
+        let fingerprint = match &self.cache_scope {
+            Some(scope) => format!(
+                "{fingerprint}|{}",
+                crate::cache::fingerprint("scope", scope.as_bytes())
+            ),
+            None => fingerprint,
+        };
         ScopeKey::new(
             &self.client_with(None).authority(target),
             &self.client_id,
@@ -348,18 +398,21 @@ impl App {
         if self.cache.read
             && let Some(hit) = cache.delegated_token(&key, login_hint, min)
         {
+            self.note(&hit_line(&cache, &hit));
             return Ok(hit);
         }
         let _lock = cache.lock(&key);
         if self.cache.read
             && let Some(hit) = cache.delegated_token(&key, login_hint, min)
         {
+            self.note(&hit_line(&cache, &hit));
             return Ok(hit);
         }
         if let Some(token) = self.refresh_cached(&cache, &key, target, login_hint)? {
             return Ok(token);
         }
         let token = sign_in(self)?;
+        check_lifetime(&|m| self.warn(m), &token, &self.cache);
         if cache.store_delegated(&key, &token).is_none() {
             self.warn("the answer names no account (no id token), so it was not cached");
         }
@@ -435,6 +488,14 @@ impl App {
 impl TokenSource for App {
     fn cache_key(&self, target: &Target) -> Result<ScopeKey> {
         Ok(self.key(target))
+    }
+
+    fn note(&self, line: &str) {
+        App::note(self, line);
+    }
+
+    fn warn(&self, message: &str) {
+        App::warn(self, message);
     }
 
     fn fetch(&self, target: &Target) -> Result<TokenResponse> {

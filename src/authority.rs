@@ -24,6 +24,28 @@ impl Cloud {
         AuthorityHost(Url::parse(self.host()).unwrap_or_else(|_| unreachable!()))
     }
 
+    /// The cloud an authority host belongs to (the public cloud for any other host, a
+    /// test server included).
+    pub fn of(host: &AuthorityHost) -> Self {
+        let h = host.0.host_str().unwrap_or_default().to_ascii_lowercase();
+        if h == "login.microsoftonline.us" || h.ends_with(".microsoftonline.us") {
+            Self::UsGov
+        } else if h == "login.chinacloudapi.cn" || h.ends_with(".microsoftonline.cn") {
+            Self::China
+        } else {
+            Self::Public
+        }
+    }
+
+    /// Microsoft Graph's `.default` scope in this cloud: the default target.
+    pub fn graph_scope(self) -> &'static str {
+        match self {
+            Self::Public => "https://graph.microsoft.com/.default",
+            Self::UsGov => "https://graph.microsoft.us/.default",
+            Self::China => "https://microsoftgraph.chinacloudapi.cn/.default",
+        }
+    }
+
     /// The authority host URL of this cloud.
     pub fn host(self) -> &'static str {
         match self {
@@ -277,6 +299,27 @@ mod tests {
         for bad in ["a/b", "a b", "", "..", "x?y=1"] {
             assert!(Tenant::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_default_graph_follows_the_cloud() {
+        let of = |h: &str| Cloud::of(&AuthorityHost::parse(h).unwrap()).graph_scope();
+        assert_eq!(
+            of("login.microsoftonline.com"),
+            "https://graph.microsoft.com/.default"
+        );
+        assert_eq!(
+            of("https://login.microsoftonline.us"),
+            "https://graph.microsoft.us/.default"
+        );
+        assert_eq!(
+            of("https://login.chinacloudapi.cn"),
+            "https://microsoftgraph.chinacloudapi.cn/.default"
+        );
+        assert_eq!(
+            of("http://127.0.0.1:8400"),
+            "https://graph.microsoft.com/.default"
+        );
     }
 
     #[test]

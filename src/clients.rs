@@ -47,6 +47,13 @@ pub const WELL_KNOWN: &[WellKnownClient] = &[
         reaches: "Exchange Online (https://outlook.office365.com/.default), for Connect-ExchangeOnline",
     },
     WellKnownClient {
+        name: "exchange-management-shell",
+        aliases: &["ems"],
+        id: "a0c73c16-a7e3-4564-9a95-2bdf47383716",
+        display_name: "Microsoft Exchange Online Remote PowerShell",
+        reaches: "Exchange Online (resource https://outlook.office365.com, v1), redirect urn:ietf:wg:oauth:2.0:oob; the legacy EMS client",
+    },
+    WellKnownClient {
         name: "aks",
         aliases: &["kubelogin", "azure-kubernetes-service"],
         id: "80faf920-1908-4b52-b5ef-a8e7bedfc67a",

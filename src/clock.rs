@@ -89,7 +89,9 @@ pub fn format_rfc3339(unix: i64) -> String {
 /// "in 47m" or "3h ago" for a moment relative to `now`.
 pub fn relative(at: i64, now: i64) -> String {
     let d = std::time::Duration::from_secs(at.abs_diff(now));
-    if at >= now {
+    if at == now {
+        "just now".to_owned()
+    } else if at > now {
         format!("in {}", human(d))
     } else {
         format!("{} ago", human(d))

@@ -206,7 +206,7 @@ mod summary_tests {
                 ("tenant", "t".into()),
                 ("app", "a (My App)".into()),
                 ("roles", "A B".into()),
-                ("issued", "1970-01-01 00:16:40 UTC (in 0s)".into()),
+                ("issued", "1970-01-01 00:16:40 UTC (just now)".into()),
                 ("expires", "1970-01-01 01:03:40 UTC (expires in 47m)".into()),
             ]
         );

@@ -526,6 +526,12 @@ impl TokenSource for ManagedIdentity {
         let resource = resource_of(target)?;
         crate::app::block_on(self.token(&resource))?
     }
+
+    fn note(&self, line: &str) {
+        if let Some(log) = &self.http.log {
+            log(line);
+        }
+    }
 }
 
 /// The one resource of a managed identity request: a resource as is, or exactly one scope

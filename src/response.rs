@@ -181,10 +181,7 @@ pub fn parse<T: DeserializeOwned>(
             // 5xx after retries is a transport failure; a 429 that persists is Entra
             // refusing (throttling), which keeps its evidence like any refusal.
             Some(entra) if resp.status >= 500 => Err(Error::Transport {
-                message: format!(
-                    "Entra answered HTTP {} ({}) after retries",
-                    resp.status, entra.error
-                ),
+                message: format!("Entra answered HTTP {} after retries", resp.status),
                 client_request_id: crid,
                 entra: Some(Box::new(entra)),
                 source: None,

@@ -126,6 +126,9 @@ pub struct Entry {
     /// When the entry was written, Unix seconds.
     #[serde(default)]
     pub written_at: u64,
+    /// The directory's ID (`tid`) from the token, whatever the tenant was given as.
+    #[serde(default)]
+    pub tid: Option<String>,
 }
 
 impl Entry {
@@ -383,6 +386,20 @@ impl Cache {
     /// `None`, else those whose tenant and client match the given ones. Returns how many
     /// entries went.
     pub fn clear(&self, filter: Option<&ClearFilter>) -> usize {
+        // A tenant given as a domain also names the directory ID its entries recorded.
+        let filter = filter.map(|f| {
+            let mut f = f.clone();
+            if let Some(t) = &f.tenant {
+                f.also_tids = self
+                    .list()
+                    .iter()
+                    .filter(|e| e.key.tenant.eq_ignore_ascii_case(t))
+                    .filter_map(|e| e.tid.clone())
+                    .collect();
+            }
+            f
+        });
+        let filter = filter.as_ref();
         let Ok(dir) = fs::read_dir(&self.dir) else {
             return 0;
         };
@@ -422,17 +439,22 @@ pub struct ClearFilter {
     pub tenant: Option<String>,
     /// Only this client ID.
     pub client_id: Option<String>,
+    /// Directory IDs the tenant stands for (found by [`Cache::clear`]).
+    pub also_tids: Vec<String>,
 }
 
 impl ClearFilter {
     fn matches(&self, e: &Entry) -> bool {
-        self.tenant
+        self.tenant.as_ref().is_none_or(|t| {
+            t.eq_ignore_ascii_case(&e.key.tenant)
+                || e.tid.as_deref().is_some_and(|tid| {
+                    tid.eq_ignore_ascii_case(t)
+                        || self.also_tids.iter().any(|a| a.eq_ignore_ascii_case(tid))
+                })
+        }) && self
+            .client_id
             .as_ref()
-            .is_none_or(|t| t.eq_ignore_ascii_case(&e.key.tenant))
-            && self
-                .client_id
-                .as_ref()
-                .is_none_or(|c| c.eq_ignore_ascii_case(&e.key.client_id))
+            .is_none_or(|c| c.eq_ignore_ascii_case(&e.key.client_id))
     }
 }
 
@@ -458,6 +480,16 @@ fn entry_from(kind: Kind, key: &ScopeKey, account: Option<&Account>, t: &TokenRe
         id_token: t.id_token.clone(),
         refresh_token: None,
         written_at: unix_now(),
+        tid: account
+            .map(|a| a.tid.clone())
+            .filter(|t| !t.is_empty())
+            .or_else(|| {
+                crate::jwt::claims(t.access_token.expose())
+                    .ok()?
+                    .get("tid")?
+                    .as_str()
+                    .map(str::to_ascii_lowercase)
+            }),
     }
 }
 

@@ -9,9 +9,9 @@ use super::{options, redirect, report};
 /// Runs the consent and returns stdout: the tenant ID and a newline.
 pub fn run(args: &AdminConsentArgs) -> Result<Vec<u8>> {
     let tenant = options::tenant(args.tenant.as_deref().unwrap_or("organizations"))?;
-    let client_id = options::client_id(args.client_id.as_deref())?;
+    let client_id = options::client_id(args.client_id.as_deref(), false)?;
     let host = options::authority_host(args.authority_host.as_deref(), args.cloud)?;
-    let target = options::target(&args.scopes, args.resource.as_deref())?;
+    let target = options::target_in(&host, &args.scopes, args.resource.as_deref())?;
     let consent = AdminConsent {
         client: flow::Client {
             host: &host,

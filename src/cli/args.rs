@@ -9,9 +9,13 @@ use entra_token::env;
 const CC_EXAMPLES: &str = "\
 EXAMPLES:
   Call Microsoft Graph from a shell script (secret from the environment):
-    export AZURE_TENANT_ID=contoso.onmicrosoft.com AZURE_CLIENT_ID=00000000-0000-0000-0000-000000000000
-    export AZURE_CLIENT_SECRET=...   # from your secret store, never typed on the command line
-    curl -H \"$(entra-token client-credentials -o header)\" https://graph.microsoft.com/v1.0/users
+    export AZURE_TENANT_ID=contoso.onmicrosoft.com
+    export AZURE_CLIENT_ID=00000000-0000-0000-0000-000000000000
+    export AZURE_CLIENT_SECRET=...   # from your secret store
+    hdr=$(entra-token client-credentials -o header)
+    curl -H \"$hdr\" https://graph.microsoft.com/v1.0/users
+  The header is taken on a line of its own: under set -e a failing entra-token
+  then stops the script, where curl -H \"$(entra-token ...)\" would run anyway.
 
   Read the secret from a file, or from stdin with '-':
     entra-token client-credentials -t $TENANT -c $APP --client-secret-file ~/.secrets/app
@@ -45,6 +49,24 @@ EXIT STATUS:
   3 Entra refused (AADSTS code and hint on stderr); 4 transport (DNS, TLS, timeout,
   bad or oversized answer, 5xx after retries); 5 sign-in did not complete.";
 
+/// The EXAMPLES (and EXIT STATUS) of a command's long help, printed as they are: clap
+/// would re-wrap them at the terminal's width and split commands.
+pub fn examples(path: &[&str]) -> Option<&'static str> {
+    Some(match path {
+        ["client-credentials"] => CC_EXAMPLES,
+        ["cert-assertion"] => CA_EXAMPLES,
+        ["device-code"] => DC_EXAMPLES,
+        ["auth-code"] => AC_EXAMPLES,
+        ["refresh"] => RF_EXAMPLES,
+        ["admin-consent"] => CONSENT_EXAMPLES,
+        ["managed-identity" | "mi"] => MI_EXAMPLES,
+        ["decode"] => DECODE_EXAMPLES,
+        ["cache"] => CACHE_EXAMPLES,
+        ["completions"] => COMPLETIONS_EXAMPLES,
+        _ => return None,
+    })
+}
+
 /// Get Microsoft Entra ID (Azure AD) OAuth2 tokens for shells, PowerShell and CI.
 ///
 /// Tokens go to stdout and nothing else does; messages, prompts and `-v` traces go to
@@ -60,7 +82,7 @@ EXIT STATUS:
 pub struct Cli {
     /// Show requests and responses on stderr, with every secret, code and token redacted
     /// (-vv: whole bodies and timings).
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, display_order = 900)]
     pub verbose: u8,
 
     #[command(subcommand)]
@@ -79,7 +101,6 @@ pub enum Command {
     /// --federated-token-file, --github-oidc; then AZURE_CLIENT_SECRET,
     /// AZURE_CLIENT_CERTIFICATE_PATH, AZURE_FEDERATED_TOKEN_FILE. A secret is never taken
     /// from an option value.
-    #[command(after_long_help = CC_EXAMPLES)]
     ClientCredentials(ClientCredentialsArgs),
 
     /// App-only token with a certificate-signed JWT client assertion (RFC 7523).
@@ -88,7 +109,9 @@ pub enum Command {
     /// thumbprint) by default, or PS256 with x5t#S256; aud is the exact token endpoint,
     /// iss and sub the client ID, a new jti, valid for 10 minutes. --print-assertion prints
     /// the signed JWT instead of sending it, for tools that take a client assertion.
-    #[command(after_long_help = CA_EXAMPLES)]
+    /// For a token alone, client-credentials --certificate does the same; use
+    /// cert-assertion when you need the assertion itself, or the certificate must be
+    /// used even where AZURE_CLIENT_SECRET is set.
     CertAssertion(CertAssertionArgs),
 
     /// Delegated token: the user signs in on another device with a code (RFC 8628).
@@ -98,7 +121,6 @@ pub enum Command {
     /// signed in. v2 scopes get openid, profile and offline_access added, so the answer
     /// holds a refresh token (see `-o json` and `entra-token refresh`). The tenant defaults
     /// to organizations. Ctrl-C cancels with exit 5.
-    #[command(after_long_help = DC_EXAMPLES)]
     DeviceCode(DeviceCodeArgs),
 
     /// Delegated token: browser sign-in with an authorization code and PKCE.
@@ -108,7 +130,6 @@ pub enum Command {
     /// 127.0.0.1 receives the code; with any other redirect URI (nativeclient, oob) paste
     /// the final address, or the code, on stdin. state is checked and PKCE S256 is always
     /// used. The tenant defaults to organizations.
-    #[command(after_long_help = AC_EXAMPLES)]
     AuthCode(AuthCodeArgs),
 
     /// New access token from a refresh token; a rotated refresh token is saved back.
@@ -117,7 +138,6 @@ pub enum Command {
     /// cached one of this client and tenant. When Entra returns a new refresh token it
     /// replaces the old one in that file, atomically and with mode 0600, unless --no-save
     /// (the cache is updated likewise). The tenant defaults to organizations.
-    #[command(after_long_help = RF_EXAMPLES)]
     Refresh(RefreshArgs),
 
     /// An administrator installs an app into a whole tenant; prints the tenant ID.
@@ -128,7 +148,6 @@ pub enum Command {
     /// is the ID of the tenant that consented; nothing is redeemed and no token is printed.
     /// A multi-tenant service app can then use client-credentials in that tenant. The
     /// tenant defaults to organizations (the administrator's own directory).
-    #[command(after_long_help = CONSENT_EXAMPLES)]
     AdminConsent(AdminConsentArgs),
 
     /// Token of the Azure resource this runs on: managed identity, no secret at all.
@@ -138,7 +157,7 @@ pub enum Command {
     /// and prints its token. The system-assigned identity unless --client-id (or
     /// AZURE_CLIENT_ID), --object-id or --resource-id names a user-assigned one. Never
     /// through a proxy; cached like every token.
-    #[command(visible_alias = "mi", after_long_help = MI_EXAMPLES)]
+    #[command(visible_alias = "mi")]
     ManagedIdentity(ManagedIdentityArgs),
 
     /// Show a JWT's header, claims and a summary; no network, no signature check.
@@ -147,15 +166,13 @@ pub enum Command {
     /// expired token. The token comes from the argument, or stdin when it is '-' or
     /// absent; a leading "Bearer " or "Authorization: Bearer " is ignored. The signature
     /// is NOT verified.
-    #[command(after_long_help = DECODE_EXAMPLES)]
     Decode(DecodeArgs),
 
     /// Inspect or empty the token cache (never prints a token or a secret).
-    #[command(subcommand, after_long_help = CACHE_EXAMPLES)]
+    #[command(subcommand)]
     Cache(CacheCommand),
 
     /// Print a shell completion script: bash, zsh, fish, powershell, elvish.
-    #[command(after_long_help = COMPLETIONS_EXAMPLES)]
     Completions {
         /// The shell.
         #[arg(value_enum)]
@@ -163,7 +180,6 @@ pub enum Command {
     },
 
     /// Write man pages (roff) generated from these definitions; for packagers.
-    #[command(hide = true)]
     Man {
         /// Write entra-token.1 and one page per command into DIR instead of printing
         /// entra-token.1 on stdout.
@@ -250,11 +266,12 @@ EXAMPLES:
     $token = entra-token device-code -c exchange-online -s https://outlook.office365.com/.default
     Connect-ExchangeOnline -AccessToken $token -UserPrincipalName adele@contoso.com
 
-  Keep the refresh token for later runs (mode 0600):
-    entra-token device-code -c $APP -o json | jq -r .refresh_token > ~/.config/app.rt
+  Keep the refresh token for later runs (umask 077: the file is 0600 from the start):
+    (umask 077; entra-token device-code -c $APP -o json | jq -r .refresh_token > ~/.config/app.rt)
 
 WELL-KNOWN CLIENTS (--client-id NAME):
-  azure-cli, azure-powershell, graph-powershell, exchange-online (see README)";
+  azure-cli, azure-powershell, graph-powershell, exchange-online,
+  exchange-management-shell, aks (see README)";
 
 const AC_EXAMPLES: &str = "\
 EXAMPLES:
@@ -265,8 +282,8 @@ EXAMPLES:
     entra-token auth-code -c $APP --no-browser \\
       --redirect-uri https://login.microsoftonline.com/common/oauth2/nativeclient
 
-  A fixed port and path registered as http://localhost:8400/callback:
-    entra-token auth-code -c $APP --redirect-uri http://localhost:8400/callback
+  A fixed port and path registered as http://localhost:8765/callback:
+    entra-token auth-code -c $APP --redirect-uri http://localhost:8765/callback
 
   Choose the account and the tenant's sign-in page:
     entra-token auth-code -c $APP --prompt select_account --login-hint adele@contoso.com --domain-hint contoso.com";
@@ -427,11 +444,11 @@ pub struct RedirectArgs {
 pub struct AdminConsentArgs {
     /// Tenant to install the app into: a GUID, a verified domain, or organizations (the
     /// administrator's own directory).
-    #[arg(short, long, env = env::TENANT, value_name = "TENANT")]
+    #[arg(short, long, env = env::TENANT, hide_env_values = true, value_name = "TENANT")]
     pub tenant: Option<String>,
 
     /// The application (client) ID to install.
-    #[arg(short = 'c', long, env = env::CLIENT_ID, value_name = "GUID")]
+    #[arg(short = 'c', long, env = env::CLIENT_ID, hide_env_values = true, value_name = "GUID")]
     pub client_id: Option<String>,
 
     /// Scope to consent to (v2 /adminconsent); repeat it or separate scopes by spaces.
@@ -485,7 +502,7 @@ pub struct ManagedIdentityArgs {
     pub resource: Option<String>,
 
     /// A user-assigned identity's client ID.
-    #[arg(short = 'c', long, env = env::CLIENT_ID, value_name = "GUID")]
+    #[arg(short = 'c', long, env = env::CLIENT_ID, hide_env_values = true, value_name = "GUID")]
     pub client_id: Option<String>,
 
     /// A user-assigned identity's object (principal) ID.
@@ -557,6 +574,10 @@ pub struct RefreshArgs {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Confidential client (optional)")]
 pub struct OptionalSecretArgs {
+    /// Refused: a secret on the command line shows in `ps` and in shell history.
+    #[arg(long = "client-secret", hide = true, value_name = "SECRET", num_args = 0..=1)]
+    pub client_secret_value: Option<Option<String>>,
+
     /// Read a client secret from PATH ('-' = stdin), for a confidential web app.
     #[arg(long, value_name = "PATH", conflicts_with = "certificate")]
     pub client_secret_file: Option<PathBuf>,
@@ -594,6 +615,10 @@ impl PromptArg {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Client secret")]
 pub struct SecretArgs {
+    /// Refused: a secret on the command line shows in `ps` and in shell history.
+    #[arg(long = "client-secret", hide = true, value_name = "SECRET", num_args = 0..=1)]
+    pub client_secret_value: Option<Option<String>>,
+
     /// Read the client secret from PATH ('-' = stdin); one trailing newline is dropped.
     ///
     /// Without it, the secret comes from AZURE_CLIENT_SECRET. There is deliberately no
@@ -716,16 +741,17 @@ pub enum AlgArg {
 #[derive(Debug, Args)]
 pub struct TokenArgs {
     /// Tenant: a directory GUID, a verified domain, or common/organizations/consumers.
-    #[arg(short, long, env = env::TENANT, value_name = "TENANT")]
+    #[arg(short, long, env = env::TENANT, hide_env_values = true, value_name = "TENANT")]
     pub tenant: Option<String>,
 
     /// Application (client) ID, or a well-known public client's name (azure-cli, ...).
-    #[arg(short = 'c', long, env = env::CLIENT_ID, value_name = "GUID")]
+    #[arg(short = 'c', long, env = env::CLIENT_ID, hide_env_values = true, value_name = "GUID")]
     pub client_id: Option<String>,
 
     /// Scope (v2 endpoint); repeat it or separate scopes by spaces.
     ///
-    /// Default: https://graph.microsoft.com/.default
+    /// Default: Microsoft Graph of the cloud: https://graph.microsoft.com/.default
+    /// (usgov: graph.microsoft.us, china: microsoftgraph.chinacloudapi.cn)
     #[arg(
         short,
         long = "scope",
@@ -769,8 +795,10 @@ pub struct OutputArgs {
     pub output: OutputArg,
 
     /// With -o github-env or azure-pipelines: the variable later steps read the token from.
-    #[arg(long, value_name = "NAME", default_value = "ENTRA_ACCESS_TOKEN")]
-    pub env_name: String,
+    ///
+    /// Default: ENTRA_ACCESS_TOKEN.
+    #[arg(long, value_name = "NAME")]
+    pub env_name: Option<String>,
 
     /// Do not read or write the token cache (kept in ENTRA_TOKEN_CACHE_DIR or ~/.cache).
     #[arg(long, conflicts_with = "force_refresh")]

@@ -17,12 +17,15 @@ pub fn run(cmd: &CacheCommand) -> anyhow::Result<Vec<u8>> {
             let now = unix_now();
             let mut out = String::new();
             let entries = cache.list();
-            if !json {
-                out.push_str(&format!(
-                    "{:<9}  {:<14}  {:<36}  {:<36}  {:<40}  {}\n",
-                    "KIND", "EXPIRES", "TENANT", "CLIENT", "SCOPES/RESOURCE", "ACCOUNT"
-                ));
-            }
+            let mut rows: Vec<[String; 7]> = vec![[
+                "KIND".into(),
+                "EXPIRES".into(),
+                "AUTHORITY".into(),
+                "TENANT".into(),
+                "CLIENT".into(),
+                "SCOPES/RESOURCE".into(),
+                "ACCOUNT".into(),
+            ]];
             for e in &entries {
                 let kind = match e.kind {
                     Kind::App => "app",
@@ -34,7 +37,7 @@ pub fn run(cmd: &CacheCommand) -> anyhow::Result<Vec<u8>> {
                     Kind::Refresh => "-".to_owned(),
                     _ if e.expires_on > now => format!(
                         "in {}",
-                        entra_token::flow::device_code::human(std::time::Duration::from_secs(
+                        entra_token::clock::human(std::time::Duration::from_secs(
                             e.expires_on - now
                         ))
                     ),
@@ -45,6 +48,7 @@ pub fn run(cmd: &CacheCommand) -> anyhow::Result<Vec<u8>> {
                         "kind": kind,
                         "authority": e.key.authority,
                         "tenant": e.key.tenant,
+                        "tid": e.tid,
                         "client_id": e.key.client_id,
                         "version": e.key.version,
                         "target": if e.kind == Kind::Refresh { serde_json::Value::Null } else { e.key.target.clone().into() },
@@ -55,17 +59,29 @@ pub fn run(cmd: &CacheCommand) -> anyhow::Result<Vec<u8>> {
                     out.push('\n');
                 } else {
                     let target = if e.kind == Kind::Refresh {
-                        "(any)"
+                        "(any)".to_owned()
                     } else {
-                        e.key.target.as_str()
+                        e.key.target.clone()
                     };
-                    out.push_str(&format!(
-                        "{kind:<9}  {expires:<14}  {:<36}  {:<36}  {target:<40}  {}\n",
-                        e.key.tenant,
-                        e.key.client_id,
-                        account.as_deref().unwrap_or("-")
-                    ));
+                    let authority = e
+                        .key
+                        .authority
+                        .split_once("://")
+                        .map_or(e.key.authority.as_str(), |(_, h)| h)
+                        .to_owned();
+                    rows.push([
+                        kind.to_owned(),
+                        expires,
+                        authority,
+                        e.key.tenant.clone(),
+                        e.key.client_id.clone(),
+                        target,
+                        account.unwrap_or_else(|| "-".into()),
+                    ]);
                 }
+            }
+            if !json && !entries.is_empty() {
+                out.push_str(&columns(&rows));
             }
             if entries.is_empty() && !json {
                 report::note(&format!("the cache at {} is empty", cache.dir().display()));
@@ -78,6 +94,7 @@ pub fn run(cmd: &CacheCommand) -> anyhow::Result<Vec<u8>> {
                 client_id: client_id
                     .as_deref()
                     .map(|c| entra_token::clients::resolve_client_id(c).to_owned()),
+                also_tids: Vec::new(),
             });
             let n = cache.clear(filter.as_ref());
             report::note(&format!(
@@ -87,5 +104,48 @@ pub fn run(cmd: &CacheCommand) -> anyhow::Result<Vec<u8>> {
             ));
             Ok(Vec::new())
         }
+    }
+}
+
+/// Rows as aligned columns: each as wide as its widest cell, the last one unpadded.
+fn columns(rows: &[[String; 7]]) -> String {
+    let mut widths = [0usize; 7];
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in rows {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            if i + 1 == row.len() {
+                line.push_str(cell);
+            } else {
+                line.push_str(&format!("{cell:<width$}  ", width = widths[i]));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_stay_aligned_for_long_cells() {
+        let row = |a: &str, b: &str| -> [String; 7] {
+            [a, b, "h", "t", "c", "s", "x"].map(str::to_owned)
+        };
+        let text = columns(&[
+            row("KIND", "EXPIRES"),
+            row("delegated", "in 59m 59s"),
+            row("app", "-"),
+        ]);
+        let starts: Vec<usize> = text.lines().map(|l| l.find('h').unwrap()).collect();
+        assert!(starts.windows(2).all(|w| w[0] == w[1]), "{text}");
     }
 }

@@ -21,6 +21,11 @@ pub fn run(args: &CertAssertionArgs, verbose: u8) -> Result<Outcome> {
     let app = call
         .app
         .with_credential(credential::resolve_certificate(&args.certificate)?);
+    if args.print_assertion && args.common.out.output != super::args::OutputArg::Token {
+        return Err(usage(
+            "--print-assertion prints the signed assertion as it is; -o applies to tokens only",
+        ));
+    }
     if !args.print_assertion {
         return Ok(Outcome::Token(app.token(&call.target)?));
     }

@@ -38,6 +38,17 @@ pub fn read_secret_file(path: &Path, flag: &str) -> Result<Secret> {
     Ok(Secret::new(text))
 }
 
+/// `--client-secret VALUE` is refused, and says why (the value is never repeated).
+fn refuse_secret_value(given: &Option<Option<String>>) -> Result<()> {
+    if given.is_some() {
+        return Err(usage(format!(
+            "--client-secret is refused: a secret on the command line shows in `ps` and in shell history; set {} or pass --client-secret-file PATH ('-' reads stdin)",
+            env::CLIENT_SECRET
+        )));
+    }
+    Ok(())
+}
+
 /// A secret from `--client-secret-file`; empty is a usage error naming where it came from.
 fn secret_file(path: &Path) -> Result<Credential> {
     let secret = read_secret_file(path, "--client-secret-file")?;
@@ -64,6 +75,7 @@ pub fn resolve(
     fed: &FederatedArgs,
     needs: &Needs<'_>,
 ) -> Result<Credential> {
+    refuse_secret_value(&secret.client_secret_value)?;
     if let Some(path) = &secret.client_secret_file {
         reject_orphan_certificate_options(cert)?;
         return secret_file(path);
@@ -147,6 +159,7 @@ pub fn resolve_optional(
     secret: &OptionalSecretArgs,
     cert: &CertificateArgs,
 ) -> Result<Option<Credential>> {
+    refuse_secret_value(&secret.client_secret_value)?;
     if let Some(path) = &secret.client_secret_file {
         reject_orphan_certificate_options(cert)?;
         return secret_file(path).map(Some);

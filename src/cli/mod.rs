@@ -28,8 +28,16 @@ use args::{Cli, Command};
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
+        Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => {
+            let mut text = e.render().to_string();
+            if let Some(examples) = long_help_examples() {
+                text = format!("{}\n\n{examples}\n", text.trim_end());
+            }
+            let _ = output::write_stdout(text.as_bytes());
+            return ExitCode::SUCCESS;
+        }
         Err(e) => {
-            // --help and --version print to stdout and exit 0; usage errors exit 2.
+            // --version prints to stdout and exits 0; usage errors exit 2.
             let _ = e.print();
             return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
         }
@@ -54,6 +62,9 @@ pub fn main() -> ExitCode {
 
 fn run(cli: &Cli) -> Result<Vec<u8>> {
     let v = cli.verbose;
+    if let Some(out) = output_args(&cli.command) {
+        output::check(out)?;
+    }
     match &cli.command {
         Command::ClientCredentials(args) => {
             render(&client_credentials::run(args, v)?, &args.common)
@@ -72,7 +83,11 @@ fn run(cli: &Cli) -> Result<Vec<u8>> {
             let token = managed_identity::run(args, v)?;
             let ctx = output::Context {
                 tenant: "",
-                env_name: &args.out.env_name,
+                env_name: args
+                    .out
+                    .env_name
+                    .as_deref()
+                    .unwrap_or(output::DEFAULT_ENV_NAME),
             };
             output::render_token(&token, args.out.output, &ctx)
         }
@@ -81,9 +96,52 @@ fn run(cli: &Cli) -> Result<Vec<u8>> {
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(*shell, &mut Cli::command(), "entra-token", &mut out);
+            if *shell == clap_complete::Shell::Bash {
+                // clap_complete names the dispatch states of a hyphenated binary two ways
+                // (`entra__token` and `entra__subcmd__token`), so nothing after the
+                // subcommand completed; one name makes them meet.
+                let script =
+                    String::from_utf8_lossy(&out).replace("entra__subcmd__token", "entra__token");
+                return Ok(script.into_bytes());
+            }
             Ok(out)
         }
         Command::Man { dir } => man(dir.as_deref()),
+    }
+}
+
+/// The output options of a token command.
+fn output_args(command: &Command) -> Option<&args::OutputArgs> {
+    Some(match command {
+        Command::ClientCredentials(a) => &a.common.out,
+        Command::CertAssertion(a) => &a.common.out,
+        Command::DeviceCode(a) => &a.common.out,
+        Command::AuthCode(a) => &a.common.out,
+        Command::Refresh(a) => &a.common.out,
+        Command::ManagedIdentity(a) => &a.out,
+        _ => return None,
+    })
+}
+
+/// The EXAMPLES to print after `--help` (or `help COMMAND`), verbatim; none after `-h`.
+fn long_help_examples() -> Option<&'static str> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let words: Vec<&str> = args
+        .iter()
+        .map(String::as_str)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let (long, path) = match words.as_slice() {
+        ["help", rest @ ..] => (true, rest),
+        all => (args.iter().any(|a| a == "--help"), all),
+    };
+    if !long {
+        return None;
+    }
+    match path {
+        ["cache", "list" | "clear", ..] => None,
+        [first, ..] => args::examples(&[first]),
+        [] => None,
     }
 }
 
@@ -146,33 +204,99 @@ fn shell_word(value: &str) -> Option<String> {
 fn render(token: &entra_token::TokenResponse, args: &args::TokenArgs) -> Result<Vec<u8>> {
     let ctx = output::Context {
         tenant: args.tenant.as_deref().unwrap_or("organizations"),
-        env_name: &args.out.env_name,
+        env_name: args
+            .out
+            .env_name
+            .as_deref()
+            .unwrap_or(output::DEFAULT_ENV_NAME),
     };
     output::render_token(token, args.out.output, &ctx)
 }
 
-/// Man pages from the clap definitions: the main page on stdout, or every page in a dir.
+/// Man pages from the clap definitions: the main page on stdout, or in a directory the
+/// main page and one per command (nested ones too: `entra-token-cache-list.1`).
 fn man(dir: Option<&std::path::Path>) -> Result<Vec<u8>> {
-    let cmd = Cli::command();
-    let page = |c: clap::Command| -> Result<Vec<u8>> {
-        let mut out = Vec::new();
-        clap_mangen::Man::new(c)
-            .render(&mut out)
-            .context("cannot render the man page")?;
-        Ok(out)
-    };
+    // Pages are not written for `help`, so no page refers to one.
+    let cmd = Cli::command()
+        .disable_help_subcommand(true)
+        .mut_subcommand("cache", |c| c.disable_help_subcommand(true));
     let Some(dir) = dir else {
-        return page(cmd);
-    };
-    let write = |name: &str, bytes: Vec<u8>| {
-        std::fs::write(dir.join(name), bytes)
-            .with_context(|| format!("cannot write {}", dir.join(name).display()))
+        return man_page(cmd, None);
     };
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
-        let name = format!("entra-token-{}", sub.get_name());
-        write(&format!("{name}.1"), page(sub.clone().name(name.clone()))?)?;
+    let mut pages = vec![("entra-token".to_owned(), cmd.clone())];
+    let mut i = 0;
+    while i < pages.len() {
+        let (name, command) = pages[i].clone();
+        for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
+            let sub_name = format!("{name}-{}", sub.get_name());
+            pages.push((sub_name.clone(), sub.clone().name(sub_name)));
+        }
+        i += 1;
     }
-    write("entra-token.1", page(cmd)?)?;
+    for (name, command) in pages {
+        let path = dir.join(format!("{name}.1"));
+        let sub = name.strip_prefix("entra-token-").unwrap_or("");
+        let examples = args::examples(&[sub]);
+        std::fs::write(&path, man_page(command, examples)?)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
     Ok(Vec::new())
+}
+
+/// One page: clap_mangen's sections, then the command's EXAMPLES (and EXIT STATUS) as
+/// sections of their own, unfilled so that every example stays one copyable line.
+fn man_page(cmd: clap::Command, extra: Option<&str>) -> Result<Vec<u8>> {
+    let has_args = cmd.get_arguments().any(|a| !a.is_hide_set());
+    let has_subcommands = cmd.get_subcommands().any(|s| !s.is_hide_set());
+    let has_version = cmd.get_version().is_some() || cmd.get_long_version().is_some();
+    let man = clap_mangen::Man::new(cmd);
+    let mut out = Vec::new();
+    let fail = "cannot render the man page";
+    man.render_title(&mut out).context(fail)?;
+    man.render_name_section(&mut out).context(fail)?;
+    man.render_synopsis_section(&mut out).context(fail)?;
+    man.render_description_section(&mut out).context(fail)?;
+    if has_args {
+        man.render_options_section(&mut out).context(fail)?;
+    }
+    if has_subcommands {
+        man.render_subcommands_section(&mut out).context(fail)?;
+    }
+    if let Some(text) = extra {
+        out.extend_from_slice(roff_sections(text).as_bytes());
+    }
+    if has_version {
+        man.render_version_section(&mut out).context(fail)?;
+    }
+    Ok(out)
+}
+
+/// `HEADING:` lines become `.SH HEADING`; everything else is kept as it is (`.nf`).
+fn roff_sections(text: &str) -> String {
+    let mut out = String::new();
+    let mut open = false;
+    for line in text.lines() {
+        let heading = line.strip_suffix(':').filter(|h| {
+            !h.starts_with(' ') && h.chars().all(|c| c.is_ascii_uppercase() || c == ' ')
+        });
+        if let Some(h) = heading {
+            if open {
+                out.push_str(".fi\n");
+            }
+            out.push_str(&format!(".SH {h}\n.nf\n"));
+            open = true;
+            continue;
+        }
+        let escaped = line.replace('\\', "\\e").replace('-', "\\-");
+        if escaped.starts_with('.') || escaped.starts_with('\'') {
+            out.push_str("\\&");
+        }
+        out.push_str(&escaped);
+        out.push('\n');
+    }
+    if open {
+        out.push_str(".fi\n");
+    }
+    out
 }

@@ -67,9 +67,12 @@ pub fn invocation_with(
             env::TENANT
         )));
     }
-    let client_id = client_id(args.client_id.as_deref().or(defaults.client_id.as_deref()))?;
+    let client_id = client_id(
+        args.client_id.as_deref().or(defaults.client_id.as_deref()),
+        rule == TenantRule::Delegated,
+    )?;
     let host = authority_host(args.authority_host.as_deref(), args.cloud)?;
-    let mut target = target(&args.scopes, args.resource.as_deref())?;
+    let mut target = target_in(&host, &args.scopes, args.resource.as_deref())?;
     if rule == TenantRule::Delegated {
         target = target.with_oidc_scopes();
     }
@@ -95,10 +98,25 @@ pub fn tenant(text: &str) -> Result<Tenant> {
     })
 }
 
-/// `--client-id` (or AZURE_CLIENT_ID), a GUID or a well-known public client's name.
-pub fn client_id(arg: Option<&str>) -> Result<String> {
-    let client_id = match arg.map(str::trim) {
-        Some(c) if !c.is_empty() => entra_token::clients::resolve_client_id(c).to_owned(),
+/// `--client-id` (or AZURE_CLIENT_ID): an application (client) ID, which Entra makes a
+/// GUID, or a well-known public client's name. `delegated` commands suggest the names.
+pub fn client_id(arg: Option<&str>, delegated: bool) -> Result<String> {
+    let names = || {
+        entra_token::clients::WELL_KNOWN
+            .iter()
+            .map(|c| c.name)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let given = match arg.map(str::trim) {
+        Some(c) if !c.is_empty() => c,
+        _ if delegated => {
+            return Err(usage(format!(
+                "no client ID: pass --client-id (or set {}) with the application (client) ID, or a well-known public client: {}",
+                env::CLIENT_ID,
+                names()
+            )));
+        }
         _ => {
             return Err(usage(format!(
                 "no client ID: pass --client-id or set {} to the application (client) ID",
@@ -106,13 +124,15 @@ pub fn client_id(arg: Option<&str>) -> Result<String> {
             )));
         }
     };
-    if client_id.contains(|c: char| c.is_whitespace() || c.is_control()) {
+    let client_id = entra_token::clients::resolve_client_id(given);
+    if uuid::Uuid::parse_str(client_id).is_err() {
         return Err(usage(format!(
-            "--client-id '{}' contains spaces",
-            client_id.escape_default()
+            "--client-id '{}' is neither an application (client) ID, which is a GUID, nor a well-known client: {}",
+            given.escape_default(),
+            names()
         )));
     }
-    Ok(client_id)
+    Ok(client_id.to_owned())
 }
 
 /// `--authority-host` beats `--cloud`, which beats AZURE_AUTHORITY_HOST.
@@ -142,6 +162,18 @@ pub fn authority_host(arg: Option<&str>, cloud: Option<CloudArg>) -> Result<Auth
         Some(v) => AuthorityHost::parse(&v).map_err(|e| named(e, env::AUTHORITY_HOST)),
         None => Ok(Cloud::Public.authority_host()),
     }
+}
+
+/// `--scope`s or `--resource`; without either, the Graph of the authority's cloud.
+pub fn target_in(
+    host: &AuthorityHost,
+    scopes: &[String],
+    resource: Option<&str>,
+) -> Result<Target> {
+    if resource.is_none() && scopes.iter().all(|s| s.trim().is_empty()) {
+        return Ok(Target::scope(Cloud::of(host).graph_scope()));
+    }
+    target(scopes, resource)
 }
 
 /// `--scope`s or `--resource`.

@@ -7,7 +7,9 @@ use entra_token::{Error, TokenResponse};
 
 use super::report::usage;
 
-use super::args::OutputArg;
+use clap::ValueEnum;
+
+use super::args::{OutputArg, OutputArgs};
 use entra_token::env;
 
 /// What some output forms need beyond the token.
@@ -68,6 +70,37 @@ fn json_error(e: serde_json::Error) -> Error {
     Error::local(format!("cannot render the token as JSON: {e}"))
 }
 
+/// The variable of `-o github-env` and `-o azure-pipelines` when `--env-name` names none.
+pub const DEFAULT_ENV_NAME: &str = "ENTRA_ACCESS_TOKEN";
+
+/// Checks the output options before any request: `--env-name` only with an output that
+/// uses it, a usable name, `$GITHUB_ENV` for `-o github-env`, a supported
+/// `KUBERNETES_EXEC_INFO` for `-o exec-credential`. A mistake costs no token.
+pub fn check(out: &OutputArgs) -> Result<()> {
+    let name = out.env_name.as_deref().unwrap_or(DEFAULT_ENV_NAME);
+    match out.output {
+        OutputArg::GithubEnv => {
+            check_github_name(name)?;
+            github_env_path()?;
+        }
+        OutputArg::AzurePipelines => check_variable_name(name, "--env-name")?,
+        OutputArg::ExecCredential => {
+            exec_credential_version()?;
+        }
+        other if out.env_name.is_some() => {
+            return Err(usage(format!(
+                "--env-name names the variable of -o github-env or -o azure-pipelines; it does nothing with -o {}",
+                other
+                    .to_possible_value()
+                    .map(|v| v.get_name().to_owned())
+                    .unwrap_or_default()
+            )));
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
 /// A variable name later steps can use: letters, digits and `_`, not starting with a digit.
 fn check_variable_name(name: &str, flag: &str) -> Result<()> {
     let valid = name
@@ -100,9 +133,28 @@ fn vso_data(value: &str) -> String {
 /// kubectl's ExecCredential, in the version `KUBERNETES_EXEC_INFO` names (v1beta1 when
 /// it names none).
 fn exec_credential(token: &str, expires_on: u64) -> Result<String> {
+    let version = exec_credential_version()?;
+    let credential = serde_json::json!({
+        "kind": "ExecCredential",
+        "apiVersion": version,
+        "spec": {"interactive": false},
+        "status": {
+            "token": token,
+            "expirationTimestamp": entra_token::clock::format_rfc3339(
+                i64::try_from(expires_on).unwrap_or(i64::MAX / 2)
+            ),
+        },
+    });
+    let mut line = serde_json::to_string(&credential).map_err(json_error)?;
+    line.push('\n');
+    Ok(line)
+}
+
+/// The ExecCredential version `KUBERNETES_EXEC_INFO` asks for (v1beta1 when none).
+fn exec_credential_version() -> Result<String> {
     const V1: &str = "client.authentication.k8s.io/v1";
     const V1BETA1: &str = "client.authentication.k8s.io/v1beta1";
-    let version = match env::string(env::KUBERNETES_EXEC_INFO)? {
+    Ok(match env::string(env::KUBERNETES_EXEC_INFO)? {
         None => V1BETA1.to_owned(),
         Some(info) => {
             let named = serde_json::from_str::<serde_json::Value>(&info)
@@ -125,47 +177,47 @@ fn exec_credential(token: &str, expires_on: u64) -> Result<String> {
                 }
             }
         }
-    };
-    let credential = serde_json::json!({
-        "kind": "ExecCredential",
-        "apiVersion": version,
-        "spec": {"interactive": false},
-        "status": {
-            "token": token,
-            "expirationTimestamp": entra_token::clock::format_rfc3339(
-                i64::try_from(expires_on).unwrap_or(i64::MAX / 2)
-            ),
-        },
-    });
-    let mut line = serde_json::to_string(&credential).map_err(json_error)?;
-    line.push('\n');
-    Ok(line)
+    })
 }
 
-/// Appends `NAME=token` to the file named by `$GITHUB_ENV`.
-fn github_env(name: &str, token: &str) -> Result<()> {
-    let valid = name
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if !valid || name.to_ascii_uppercase().starts_with("GITHUB_") {
+/// `--env-name` for `-o github-env`: a variable name that is not `GITHUB_*`.
+fn check_github_name(name: &str) -> Result<()> {
+    check_variable_name(name, "--env-name")?;
+    if name.to_ascii_uppercase().starts_with("GITHUB_") {
         return Err(usage(format!(
             "--env-name '{name}' is not a usable variable name (letters, digits, _; not GITHUB_*)"
         )));
     }
-    let path = env::var(env::GITHUB_ENV).ok_or_else(|| {
-        usage("-o github-env needs GITHUB_ENV, which GitHub Actions sets in every step")
+    Ok(())
+}
+
+/// The file `$GITHUB_ENV` names.
+fn github_env_path() -> Result<std::path::PathBuf> {
+    env::var(env::GITHUB_ENV)
+        .map(std::path::PathBuf::from)
+        .ok_or_else(|| {
+            usage("-o github-env needs GITHUB_ENV, which GitHub Actions sets in every step")
+        })
+}
+
+/// Appends `NAME=token` to the file named by `$GITHUB_ENV`, creating it (mode 0600) when
+/// it is not there yet.
+fn github_env(name: &str, token: &str) -> Result<()> {
+    check_github_name(name)?;
+    let path = github_env_path()?;
+    let mut options = std::fs::OpenOptions::new();
+    options.append(true).create(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(&path).map_err(|e| {
+        Error::local(format!(
+            "cannot append to $GITHUB_ENV ({}): {e}",
+            path.display()
+        ))
     })?;
-    let mut file = std::fs::OpenOptions::new()
-        .append(true)
-        .open(&path)
-        .map_err(|e| {
-            Error::local(format!(
-                "cannot append to $GITHUB_ENV ({}): {e}",
-                std::path::Path::new(&path).display()
-            ))
-        })?;
     file.write_all(format!("{name}={token}\n").as_bytes())
         .map_err(|e| Error::local(format!("cannot append to $GITHUB_ENV: {e}")).into())
 }

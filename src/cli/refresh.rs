@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use anyhow::Result;
-use entra_token::{Secret, TokenResponse};
+use entra_token::{App, Secret, Target, TokenResponse, TokenSource};
 
 use super::args::{OutputArg, RefreshArgs};
 use super::credential;
@@ -40,8 +40,69 @@ pub fn run(args: &RefreshArgs, verbose: u8) -> Result<TokenResponse> {
             });
     };
 
-    // Read, redeem and save under a lock, reading only once it is held: a parallel run
-    // that rotated the token has saved the new one by then.
+    if path == Path::new("-") {
+        // Nothing identifies stdin between runs: no cache, just the redeem.
+        return redeem_file(&app, target, path, args);
+    }
+    // An access token redeemed from this file before, with enough time left, is reused
+    // (keyed by the file, so that another sign-in's token is never taken for it).
+    let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let app = app.with_cache_scope(format!("refresh-token-file:{}", real.display()));
+    let source = FromFile {
+        app: &app,
+        path,
+        args,
+    };
+    let cache = app.open_cache();
+    Ok(entra_token::app::cached_token(
+        &source,
+        target,
+        cache.as_ref(),
+        app.cache_policy(),
+    )?)
+}
+
+/// Tokens redeemed from a refresh token file, for the cache.
+struct FromFile<'a> {
+    app: &'a App,
+    path: &'a Path,
+    args: &'a RefreshArgs,
+}
+
+impl TokenSource for FromFile<'_> {
+    fn cache_key(&self, target: &Target) -> entra_token::Result<entra_token::cache::ScopeKey> {
+        Ok(self.app.key(target))
+    }
+
+    fn fetch(&self, target: &Target) -> entra_token::Result<TokenResponse> {
+        redeem_file(self.app, target, self.path, self.args).map_err(|e| {
+            match e.downcast::<entra_token::Error>() {
+                Ok(lib) => lib,
+                Err(other) if other.is::<report::UsageError>() => {
+                    entra_token::Error::Invalid(format!("{other:#}"))
+                }
+                Err(other) => entra_token::Error::local(format!("{other:#}")),
+            }
+        })
+    }
+
+    fn note(&self, line: &str) {
+        report::verbose(line);
+    }
+
+    fn warn(&self, message: &str) {
+        report::warn(message);
+    }
+}
+
+/// Reads, redeems and saves under a lock, reading only once it is held: a parallel run
+/// that rotated the token has saved the new one by then.
+fn redeem_file(
+    app: &App,
+    target: &Target,
+    path: &Path,
+    args: &RefreshArgs,
+) -> Result<TokenResponse> {
     let _file_lock = (path != Path::new("-") && !args.no_save).then(|| lock_file(path));
     let raw = credential::read_secret_file(path, "--refresh-token-file")?;
     let refresh_token = Secret::new(raw.expose().trim());

@@ -148,6 +148,11 @@ pub fn render(error: &anyhow::Error, consent: Option<&str>) -> String {
     if let Some(Error::Certificate(c)) = library {
         hint = certificate_hint(c).map(str::to_owned);
     }
+    if let Some(Error::Transport { message, .. }) = library
+        && hint.is_none()
+    {
+        hint = transport_hint(message).map(str::to_owned);
+    }
     if let Some(h) = attached_hint(error) {
         hint = Some(h.0.clone());
     }
@@ -155,6 +160,25 @@ pub fn render(error: &anyhow::Error, consent: Option<&str>) -> String {
         out.push_str(&format!("hint: {hint}\n"));
     }
     out
+}
+
+/// What to do about a request that got no usable answer.
+fn transport_hint(message: &str) -> Option<&'static str> {
+    if message.contains("UnknownIssuer") || message.contains("invalid peer certificate") {
+        Some(
+            "the server's certificate is not trusted: behind a TLS-inspecting proxy or with a private CA, pass its certificate with --ca-file PATH",
+        )
+    } else if message.contains("text/html") {
+        Some(
+            "something other than Entra answered (a proxy or captive-portal sign-in page?); check HTTPS_PROXY/NO_PROXY and --authority-host",
+        )
+    } else if message.starts_with("no answer from ") {
+        Some(
+            "check the network, or HTTPS_PROXY/NO_PROXY; raise --timeout if Entra is slow to reach from here",
+        )
+    } else {
+        None
+    }
 }
 
 /// What to do about a certificate that cannot be used, naming the options.

@@ -174,22 +174,48 @@ fn man_pages_are_generated_for_every_command() {
         [
             "entra-token-admin-consent.1",
             "entra-token-auth-code.1",
+            "entra-token-cache-clear.1",
+            "entra-token-cache-list.1",
             "entra-token-cache.1",
             "entra-token-cert-assertion.1",
             "entra-token-client-credentials.1",
             "entra-token-completions.1",
             "entra-token-decode.1",
             "entra-token-device-code.1",
+            "entra-token-man.1",
             "entra-token-managed-identity.1",
             "entra-token-refresh.1",
             "entra-token.1",
         ]
     );
     let cc = std::fs::read_to_string(dir.join("entra-token-client-credentials.1")).unwrap();
+    assert!(cc.contains(".TH entra-token-client-credentials 1"), "{cc}");
+    // EXAMPLES is a section of its own, not filled or justified; no EXTRA section.
+    assert!(cc.contains("\n.SH EXAMPLES\n.nf\n"), "{cc}");
     assert!(
-        cc.contains(".TH entra-token-client-credentials 1") && cc.contains("EXAMPLES"),
+        cc.contains("\n.SH \"EXIT STATUS\"\n.nf\n") || cc.contains("\n.SH EXIT STATUS\n.nf\n"),
         "{cc}"
     );
+    assert!(!cc.contains("EXTRA"), "{cc}");
+    assert!(
+        cc.contains("hdr=$(entra\\-token client\\-credentials \\-o header)\n"),
+        "{cc}"
+    );
+    // Every page referred to exists.
+    let re = regex::Regex::new(
+        r"(entra\\-token(?:\\-[a-z]+)+)\\fR\(1\)|(entra\\-token(?:\\-[a-z]+)+)\(1\)",
+    )
+    .unwrap();
+    for page in &pages {
+        let text = std::fs::read_to_string(dir.join(page)).unwrap();
+        for c in re.captures_iter(&text) {
+            let name = c.get(1).or(c.get(2)).unwrap().as_str().replace("\\-", "-");
+            assert!(
+                pages.contains(&format!("{name}.1")),
+                "{page} refers to {name}(1), which is not generated"
+            );
+        }
+    }
 }
 
 #[test]

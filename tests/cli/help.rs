@@ -65,3 +65,38 @@ fn version() {
         format!("entra-token {}\n", env!("CARGO_PKG_VERSION"))
     );
 }
+
+fn help_at(width: u16, args: &[&str]) -> String {
+    let sb = Sandbox::new();
+    let r = run(sb.cmd().args(args).env("COLUMNS", width.to_string()));
+    assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+    r.stdout
+}
+
+#[test]
+fn examples_are_copyable_at_any_width() {
+    for cmd in COMMANDS.iter().filter(|c| **c != "cache clear") {
+        let examples = |w| {
+            let text = help_at(w, &[cmd, "--help"]);
+            let at = text
+                .find("\nEXAMPLES:\n")
+                .unwrap_or_else(|| panic!("{cmd}: no EXAMPLES"));
+            text[at..].to_owned()
+        };
+        let (narrow, middle, wide) = (examples(60), examples(80), examples(200));
+        for (w, text) in [(60, &narrow), (80, &middle)] {
+            for (i, (a, b)) in text.lines().zip(wide.lines()).enumerate() {
+                assert_eq!(a, b, "{cmd}: EXAMPLES line {i} differs at width {w}");
+            }
+            assert_eq!(text.lines().count(), wide.lines().count(), "{cmd} at {w}");
+        }
+        // Each command line of an example is one line: none continues on the next.
+        for line in wide.lines().filter(|l| l.starts_with("    entra-token")) {
+            assert!(!line.trim_end().ends_with('|'), "{cmd}: {line}");
+        }
+    }
+    let short = help_at(60, &["client-credentials", "-h"]);
+    assert!(!short.contains("EXAMPLES"));
+    let via_help = help_at(80, &["help", "device-code"]);
+    assert!(via_help.contains("\nEXAMPLES:\n"), "{via_help}");
+}

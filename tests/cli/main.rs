@@ -16,6 +16,7 @@ mod help;
 mod hostile;
 mod library;
 mod managed_identity;
+mod newuser;
 mod refresh;
 mod stress;
 mod transport;

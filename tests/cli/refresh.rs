@@ -124,7 +124,11 @@ fn a_revoked_refresh_token_says_sign_in_again() {
         .code,
         0
     );
-    let r = run(refresh(&sb, &fake).arg("--refresh-token-file").arg(&file));
+    // --force-refresh: past the access token the first run cached for this file.
+    let r = run(refresh(&sb, &fake)
+        .arg("--refresh-token-file")
+        .arg(&file)
+        .arg("--force-refresh"));
     assert_eq!(r.code, 3);
     assert_eq!(r.stdout, "");
     assert!(r.stderr.contains("AADSTS50173"), "{}", r.stderr);
@@ -150,6 +154,40 @@ fn missing_or_empty_refresh_token_files() {
     let r = run(&mut refresh(&sb, &fake));
     assert_eq!(r.code, 2, "--refresh-token-file is required");
     assert!(fake.requests().is_empty());
+}
+
+#[test]
+fn a_refresh_token_file_reuses_its_own_cached_access_token() {
+    let fake = FakeEntra::start();
+    let sb = Sandbox::new();
+    let rt = fake.issue_refresh_token(PUBLIC_CLIENT_ID, GRAPH, true);
+    let file = sb.write("app.rt", format!("{rt}\n").as_bytes());
+    let first = run(refresh(&sb, &fake).arg("--refresh-token-file").arg(&file));
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let saved = std::fs::read_to_string(&file).unwrap();
+    let again = run(refresh(&sb, &fake)
+        .args(["-v", "--refresh-token-file"])
+        .arg(&file));
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(
+        again.stdout, first.stdout,
+        "the same access token, from the cache"
+    );
+    assert!(
+        again.stderr.contains("* token from the cache in "),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(fake.issued(), 1, "no second round trip, no second rotation");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), saved);
+    // Another file (another sign-in) never gets this file's token.
+    let other = fake.issue_refresh_token(PUBLIC_CLIENT_ID, GRAPH, true);
+    let other_file = sb.write("other.rt", format!("{other}\n").as_bytes());
+    let r = run(refresh(&sb, &fake)
+        .arg("--refresh-token-file")
+        .arg(&other_file));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(fake.issued(), 2);
 }
 
 #[test]

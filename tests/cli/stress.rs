@@ -132,8 +132,10 @@ fn parallel_refresh_of_one_rotating_file_never_redeems_a_rotated_away_token() {
     let outputs = run_all(
         (0..10)
             .map(|_| {
+                // --no-cache: every run goes to the file and its lock (with the cache,
+                // the first run's access token would serve the other nine).
                 let mut c = sb.delegated(&fake, "refresh");
-                c.arg("--refresh-token-file").arg(&file);
+                c.arg("--no-cache").arg("--refresh-token-file").arg(&file);
                 c
             })
             .collect(),

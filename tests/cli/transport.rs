@@ -47,7 +47,7 @@ fn three_503s_end_with_exit_4_after_exactly_three_requests() {
     let first = r.stderr.lines().next().unwrap();
     assert_eq!(
         first,
-        "entra-token: error: Entra answered HTTP 503 (temporarily_unavailable) after retries"
+        "entra-token: error: Entra answered HTTP 503 after retries"
     );
     assert!(r.stderr.contains("AADSTS90033"), "{}", r.stderr);
     let last_crid = &fake.requests()[2].headers["client-request-id"];

@@ -44,6 +44,7 @@ pub(super) fn authorize(
         "login_hint",
         "domain_hint",
         "claims",
+        "fake_action",
     ];
     for (k, _) in &query {
         if !known.contains(&k.as_str()) {
@@ -96,8 +97,16 @@ pub(super) fn authorize(
     }
     .unwrap_or_default()
     .to_owned();
-    let user = s.browser_user;
+    let pages_ask = s.pages_ask;
+    let user = match field("fake_action") {
+        Some("approve") => BrowserUser::Approve,
+        Some("decline") => BrowserUser::Decline,
+        _ => s.browser_user,
+    };
     drop(s);
+    if pages_ask && field("fake_action").is_none() {
+        return ask_page("Sign in to Contoso (fake Entra)", uri);
+    }
     let sep = if redirect_uri.contains('?') { '&' } else { '?' };
     let location = match user {
         BrowserUser::NotAdmin if admin_consent => consent_error(
@@ -189,7 +198,7 @@ pub(super) fn admin_consent(
             .into_response()
     };
     for (k, _) in &query {
-        if !["client_id", "scope", "redirect_uri", "state"].contains(&k.as_str()) {
+        if !["client_id", "scope", "redirect_uri", "state", "fake_action"].contains(&k.as_str()) {
             violation(format!("unexpected admin consent parameter {k}"));
         }
     }
@@ -204,7 +213,14 @@ pub(super) fn admin_consent(
                 "AADSTS700016: Application with identifier '{client_id}' was not found in the directory."
             ));
         }
-        s.browser_user
+        if s.pages_ask && field("fake_action").is_none() {
+            return ask_page("Grant admin consent (fake Entra)", uri);
+        }
+        match field("fake_action") {
+            Some("approve") => BrowserUser::Approve,
+            Some("decline") => BrowserUser::Decline,
+            _ => s.browser_user,
+        }
     };
     let redirect_uri = field("redirect_uri").unwrap_or_default().to_owned();
     if !redirect_registered(&redirect_uri) {
@@ -268,4 +284,23 @@ pub(super) fn redirect_registered(redirect_uri: &str) -> bool {
             *r == redirect_uri
         }
     })
+}
+
+/// A page that asks the person before redirecting (the example server): two links back to
+/// the same URL with `fake_action=approve` or `decline`.
+fn ask_page(title: &str, uri: &Uri) -> Response {
+    let base = uri.to_string().replace('&', "&amp;").replace('"', "&quot;");
+    let body = format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{title}</title></head>\
+         <body style=\"font-family:sans-serif;margin:3em\"><h1>{title}</h1>\
+         <p>You are signed in as Adele Vance (a test user).</p>\
+         <p><a href=\"{base}&amp;fake_action=approve\">Accept</a> \
+         &nbsp; <a href=\"{base}&amp;fake_action=decline\">Decline</a></p></body></html>"
+    );
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        body,
+    )
+        .into_response()
 }

@@ -104,7 +104,20 @@ pub(super) fn device_code(
 
 /// The page a person uses to enter the user code: form `code` and `action`
 /// (`approve` or `decline`).
-pub(super) fn device_login(state: &Shared, form: &[(String, String)]) -> Response {
+pub(super) fn device_login(state: &Shared, method: &Method, form: &[(String, String)]) -> Response {
+    if *method == Method::GET {
+        return (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            "<!doctype html><html><head><meta charset=\"utf-8\"><title>Enter code (fake Entra)</title></head>\
+             <body style=\"font-family:sans-serif;margin:3em\"><h1>Enter code</h1>\
+             <p>Enter the code entra-token printed. You sign in as Adele Vance (a test user).</p>\
+             <form method=\"post\"><input name=\"code\" autofocus> \
+             <button name=\"action\" value=\"approve\">Sign in</button> \
+             <button name=\"action\" value=\"decline\">Decline</button></form></body></html>",
+        )
+            .into_response();
+    }
     let field = |name: &str| {
         form.iter()
             .find(|(k, _)| k == name)

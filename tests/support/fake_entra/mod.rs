@@ -221,6 +221,8 @@ struct State_ {
     expiry_form: ExpiryForm,
     /// The Arc key file the challenge names, and its contents.
     arc_key: (String, String),
+    /// The authorize and consent pages ask the person before redirecting (the example).
+    pages_ask: bool,
     /// Apps an administrator consented to [`CONSENT_RESOURCE`] for.
     consented: std::collections::HashSet<String>,
 }
@@ -287,6 +289,12 @@ impl FakeEntra {
     /// Starts serving HTTPS with a PEM certificate chain and key (for benchmarks against
     /// curl on equal terms).
     pub fn start_tls(addr: SocketAddr, lenient: bool, cert_pem: &[u8], key_pem: &[u8]) -> Self {
+        Self::start_with(addr, lenient, Some(tls_config(cert_pem, key_pem)))
+    }
+}
+
+fn tls_config(cert_pem: &[u8], key_pem: &[u8]) -> Arc<rustls::ServerConfig> {
+    {
         use rustls::pki_types::pem::PemObject;
         use rustls::pki_types::{CertificateDer, PrivateKeyDer};
         let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(cert_pem)
@@ -301,10 +309,33 @@ impl FakeEntra {
         .with_no_client_auth()
         .with_single_cert(certs, key)
         .expect("server certificate and key");
-        Self::start_with(addr, lenient, Some(Arc::new(config)))
+        Arc::new(config)
+    }
+}
+
+impl FakeEntra {
+    fn start_with(addr: SocketAddr, lenient: bool, tls: Option<Arc<rustls::ServerConfig>>) -> Self {
+        Self::try_start_with(addr, lenient, tls).unwrap_or_else(|e| panic!("{e}"))
     }
 
-    fn start_with(addr: SocketAddr, lenient: bool, tls: Option<Arc<rustls::ServerConfig>>) -> Self {
+    /// Starts on `addr` for a person (the example server): violations are logged, and the
+    /// authorize and admin consent pages ask before they redirect. `Err` says why the
+    /// address cannot be used.
+    pub fn try_start_for_people(
+        addr: SocketAddr,
+        tls: Option<(&[u8], &[u8])>,
+    ) -> Result<Self, String> {
+        let config = tls.map(|(cert, key)| tls_config(cert, key));
+        let fake = Self::try_start_with(addr, true, config)?;
+        fake.lock().pages_ask = true;
+        Ok(fake)
+    }
+
+    fn try_start_with(
+        addr: SocketAddr,
+        lenient: bool,
+        tls: Option<Arc<rustls::ServerConfig>>,
+    ) -> Result<Self, String> {
         let state = Arc::new(Mutex::new(State_ {
             apps: vec![
                 App {
@@ -371,6 +402,7 @@ impl FakeEntra {
                 "/var/opt/azcmagent/tokens/fake-entra.key".into(),
                 "fake-arc-key".into(),
             ),
+            pages_ask: false,
         }));
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -380,8 +412,10 @@ impl FakeEntra {
         let tls_on = tls.is_some();
         let listener = runtime
             .block_on(tokio::net::TcpListener::bind(addr))
-            .expect("bind");
-        let addr = listener.local_addr().expect("local addr");
+            .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| format!("cannot read the listening address: {e}"))?;
         let app = axum::Router::new()
             .fallback(handle)
             .with_state(state.clone());
@@ -417,12 +451,12 @@ impl FakeEntra {
             }
         }
         let scheme = if tls_on { "https" } else { "http" };
-        Self {
+        Ok(Self {
             addr,
             scheme,
             state,
             runtime: Some(runtime),
-        }
+        })
     }
 
     /// `http://127.0.0.1:PORT` (or https), for `--authority-host`.
@@ -867,7 +901,7 @@ async fn handle(
         Endpoint::PipelinesOidc => {
             pipelines_oidc(&state, &method, &uri, &headers, body.len(), &violation)
         }
-        Endpoint::DeviceLogin => device_login(&state, &form),
+        Endpoint::DeviceLogin => device_login(&state, &method, &form),
         Endpoint::Stats => {
             let s = state.lock().unwrap_or_else(|p| p.into_inner());
             let token_requests = s.log.iter().filter(|r| r.path.contains("/token")).count();
