@@ -8,10 +8,10 @@ use super::{options, redirect, report};
 
 /// Runs the consent and returns stdout: the tenant ID and a newline.
 pub fn run(args: &AdminConsentArgs) -> Result<Vec<u8>> {
-    let tenant = options::tenant(args.tenant.as_deref().unwrap_or("organizations"))?;
-    let client_id = options::client_id(args.client_id.as_deref(), false)?;
-    let host = options::authority_host(args.authority_host.as_deref(), args.cloud)?;
-    let target = options::target_in(&host, &args.scopes, args.resource.as_deref())?;
+    let tenant = options::tenant(args.app.tenant.as_deref().unwrap_or("organizations"))?;
+    let client_id = options::client_id(args.app.client_id.as_deref(), false)?;
+    let host = options::authority_host(args.app.authority_host.as_deref(), args.app.cloud)?;
+    let target = options::target_in(&host, &args.app.scopes, args.app.resource.as_deref())?;
     let consent = AdminConsent {
         client: flow::Client {
             host: &host,

@@ -442,40 +442,8 @@ pub struct RedirectArgs {
 
 #[derive(Debug, Args)]
 pub struct AdminConsentArgs {
-    /// Tenant to install the app into: a GUID, a verified domain, or organizations (the
-    /// administrator's own directory).
-    #[arg(short, long, env = env::TENANT, hide_env_values = true, value_name = "TENANT")]
-    pub tenant: Option<String>,
-
-    /// The application (client) ID to install.
-    #[arg(short = 'c', long, env = env::CLIENT_ID, hide_env_values = true, value_name = "GUID")]
-    pub client_id: Option<String>,
-
-    /// Scope to consent to (v2 /adminconsent); repeat it or separate scopes by spaces.
-    ///
-    /// Default: https://graph.microsoft.com/.default (everything the app registration
-    /// lists under API permissions).
-    #[arg(
-        short,
-        long = "scope",
-        value_name = "SCOPE",
-        conflicts_with = "resource"
-    )]
-    pub scopes: Vec<String>,
-
-    /// Resource URI; selects the v1 authorize endpoint with prompt=admin_consent.
-    #[arg(short, long, value_name = "URI")]
-    pub resource: Option<String>,
-
-    /// Authority host URL, or a bare host meaning https [env: AZURE_AUTHORITY_HOST]
-    ///
-    /// Plain http is refused unless the host is loopback. Default: the --cloud's host.
-    #[arg(long, value_name = "URL", conflicts_with = "cloud")]
-    pub authority_host: Option<String>,
-
-    /// National cloud whose authority host to use.
-    #[arg(long, value_enum, value_name = "CLOUD")]
-    pub cloud: Option<CloudArg>,
+    #[command(flatten)]
+    pub app: AppArgs,
 
     #[command(flatten)]
     pub redirect: RedirectArgs,
@@ -737,9 +705,9 @@ pub enum AlgArg {
     Ps256,
 }
 
-/// Options shared by every command that gets a token.
+/// Who asks where, for what: the app, its tenant and cloud, and the target.
 #[derive(Debug, Args)]
-pub struct TokenArgs {
+pub struct AppArgs {
     /// Tenant: a directory GUID, a verified domain, or common/organizations/consumers.
     #[arg(short, long, env = env::TENANT, hide_env_values = true, value_name = "TENANT")]
     pub tenant: Option<String>,
@@ -774,6 +742,13 @@ pub struct TokenArgs {
     /// National cloud whose authority host to use.
     #[arg(long, value_enum, value_name = "CLOUD")]
     pub cloud: Option<CloudArg>,
+}
+
+/// Options shared by every command that gets a token.
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    #[command(flatten)]
+    pub app: AppArgs,
 
     #[command(flatten)]
     pub out: OutputArgs,

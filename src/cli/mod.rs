@@ -155,10 +155,10 @@ fn consent_command(cli: &Cli) -> Option<String> {
         Command::AuthCode(a) => token_parts(&a.common),
         Command::Refresh(a) => token_parts(&a.common),
         Command::AdminConsent(a) => (
-            a.tenant.as_deref(),
-            a.client_id.as_deref(),
-            &a.scopes[..],
-            a.resource.as_deref(),
+            a.app.tenant.as_deref(),
+            a.app.client_id.as_deref(),
+            &a.app.scopes[..],
+            a.app.resource.as_deref(),
         ),
         _ => return None,
     };
@@ -184,10 +184,10 @@ fn consent_command(cli: &Cli) -> Option<String> {
 
 fn token_parts(a: &args::TokenArgs) -> (Option<&str>, Option<&str>, &[String], Option<&str>) {
     (
-        a.tenant.as_deref(),
-        a.client_id.as_deref(),
-        &a.scopes[..],
-        a.resource.as_deref(),
+        a.app.tenant.as_deref(),
+        a.app.client_id.as_deref(),
+        &a.app.scopes[..],
+        a.app.resource.as_deref(),
     )
 }
 
@@ -203,7 +203,7 @@ fn shell_word(value: &str) -> Option<String> {
 
 fn render(token: &entra_token::TokenResponse, args: &args::TokenArgs) -> Result<Vec<u8>> {
     let ctx = output::Context {
-        tenant: args.tenant.as_deref().unwrap_or("organizations"),
+        tenant: args.app.tenant.as_deref().unwrap_or("organizations"),
         env_name: args
             .out
             .env_name

@@ -48,7 +48,10 @@ pub fn invocation_with(
     verbose: u8,
     defaults: &Defaults,
 ) -> Result<Invocation> {
-    let tenant = match (args.tenant.as_deref().or(defaults.tenant.as_deref()), rule) {
+    let tenant = match (
+        args.app.tenant.as_deref().or(defaults.tenant.as_deref()),
+        rule,
+    ) {
         (Some(t), _) => tenant(t)?,
         (None, TenantRule::AppOnly(_)) => {
             return Err(usage(format!(
@@ -68,11 +71,14 @@ pub fn invocation_with(
         )));
     }
     let client_id = client_id(
-        args.client_id.as_deref().or(defaults.client_id.as_deref()),
+        args.app
+            .client_id
+            .as_deref()
+            .or(defaults.client_id.as_deref()),
         rule == TenantRule::Delegated,
     )?;
-    let host = authority_host(args.authority_host.as_deref(), args.cloud)?;
-    let mut target = target_in(&host, &args.scopes, args.resource.as_deref())?;
+    let host = authority_host(args.app.authority_host.as_deref(), args.app.cloud)?;
+    let mut target = target_in(&host, &args.app.scopes, args.app.resource.as_deref())?;
     if rule == TenantRule::Delegated {
         target = target.with_oidc_scopes();
     }

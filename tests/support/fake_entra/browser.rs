@@ -11,15 +11,8 @@ pub(super) fn authorize(
     uri: &Uri,
     violation: &dyn Fn(String),
 ) -> Response {
-    let query: Vec<(String, String)> = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
-        .into_owned()
-        .collect();
-    let field = |name: &str| {
-        query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
+    let query = query_of(uri);
+    let field = |name: &str| first(&query, name);
     let bad = |msg: &str| {
         (
             StatusCode::BAD_REQUEST,
@@ -181,15 +174,8 @@ pub(super) fn admin_consent(
     uri: &Uri,
     violation: &dyn Fn(String),
 ) -> Response {
-    let query: Vec<(String, String)> = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
-        .into_owned()
-        .collect();
-    let field = |name: &str| {
-        query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
+    let query = query_of(uri);
+    let field = |name: &str| first(&query, name);
     let bad = |msg: &str| {
         (
             StatusCode::BAD_REQUEST,

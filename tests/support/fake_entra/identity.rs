@@ -132,15 +132,8 @@ pub(super) fn identity(
         }
         return resp;
     }
-    let query: Vec<(String, String)> = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
-        .into_owned()
-        .collect();
-    let q = |name: &str| {
-        query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
+    let query = query_of(uri);
+    let q = |name: &str| first(&query, name);
     let header_value = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let expected_method = if kind == IdentityKind::CloudShell {
         Method::POST
@@ -345,15 +338,8 @@ pub(super) fn pipelines_oidc(
     if header_value("content-type") != Some("application/json") {
         violation("Azure Pipelines OIDC request without Content-Type: application/json".into());
     }
-    let query: Vec<(String, String)> = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
-        .into_owned()
-        .collect();
-    let q = |name: &str| {
-        query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
+    let query = query_of(uri);
+    let q = |name: &str| first(&query, name);
     if q("api-version") != Some("7.1") {
         violation(format!("api-version {:?}", q("api-version")));
     }

@@ -699,6 +699,21 @@ fn oauth2_endpoint(tenant: &str, v2: bool, leaf: &str) -> Option<Endpoint> {
     }
 }
 
+/// A URL's query as pairs.
+fn query_of(uri: &Uri) -> Vec<(String, String)> {
+    form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+        .into_owned()
+        .collect()
+}
+
+/// The first value of `name` in pairs (a query or a form).
+fn first<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
 /// An Entra-shaped error answer.
 fn entra_error(
     status: u16,

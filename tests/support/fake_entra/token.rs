@@ -145,6 +145,23 @@ struct Ctx<'a> {
     violation: &'a dyn Fn(String),
 }
 
+impl Ctx<'_> {
+    fn lock(&self) -> MutexGuard<'_, State_> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// An Entra-shaped refusal of the grant.
+    fn refuse(&self, status: u16, error: &str, code: u64, msg: &str) -> Result<Granted, Refusal> {
+        Err(Box::new(entra_error(
+            status,
+            error,
+            code,
+            msg,
+            self.headers,
+        )))
+    }
+}
+
 /// The token endpoint: resolves the tenant (the multi-tenant aliases resolve to the fake's
 /// one directory for delegated grants), then `issue` does the rest.
 #[allow(clippy::too_many_arguments)]
@@ -486,7 +503,6 @@ fn issue(
 }
 
 fn client_credentials(c: &Ctx<'_>) -> Result<Granted, Refusal> {
-    // Each grant uses some of these; the same names as the checks above.
     #[allow(unused_variables)]
     let Ctx {
         v2,
@@ -495,15 +511,11 @@ fn client_credentials(c: &Ctx<'_>) -> Result<Granted, Refusal> {
         violation,
         ..
     } = *c;
-    let lock = || c.state.lock().unwrap_or_else(|p| p.into_inner());
-    let err = |status: u16, error: &str, code: u64, msg: &str| -> Result<Granted, Refusal> {
-        Err(Box::new(entra_error(status, error, code, msg, c.headers)))
-    };
     let target = target.unwrap_or_default();
     if v2 {
         let scopes: Vec<&str> = target.split_whitespace().collect();
         if scopes.len() != 1 || !scopes[0].ends_with("/.default") {
-            return err(
+            return c.refuse(
                 400,
                 "invalid_scope",
                 1002012,
@@ -514,8 +526,8 @@ fn client_credentials(c: &Ctx<'_>) -> Result<Granted, Refusal> {
         }
     }
     let resource = target.trim_end_matches("/.default").trim_end_matches('/');
-    if resource == CONSENT_RESOURCE && !lock().consented.contains(client_id) {
-        return err(
+    if resource == CONSENT_RESOURCE && !c.lock().consented.contains(client_id) {
+        return c.refuse(
             400,
             "invalid_grant",
             65001,
@@ -531,7 +543,6 @@ fn client_credentials(c: &Ctx<'_>) -> Result<Granted, Refusal> {
 }
 
 fn device_code(c: &Ctx<'_>, code: &str) -> Result<Granted, Refusal> {
-    // Each grant uses some of these; the same names as the checks above.
     #[allow(unused_variables)]
     let Ctx {
         v2,
@@ -540,14 +551,10 @@ fn device_code(c: &Ctx<'_>, code: &str) -> Result<Granted, Refusal> {
         violation,
         ..
     } = *c;
-    let lock = || c.state.lock().unwrap_or_else(|p| p.into_inner());
-    let err = |status: u16, error: &str, code: u64, msg: &str| -> Result<Granted, Refusal> {
-        Err(Box::new(entra_error(status, error, code, msg, c.headers)))
-    };
-    let mut s = lock();
+    let mut s = c.lock();
     let slow_down_now = std::mem::take(&mut s.slow_down_next);
     let Some(device) = s.devices.get_mut(code) else {
-        return err(
+        return c.refuse(
             400,
             "bad_verification_code",
             70000,
@@ -555,7 +562,7 @@ fn device_code(c: &Ctx<'_>, code: &str) -> Result<Granted, Refusal> {
         );
     };
     if device.client_id != client_id {
-        return err(
+        return c.refuse(
             400,
             "invalid_grant",
             70000,
@@ -574,7 +581,7 @@ fn device_code(c: &Ctx<'_>, code: &str) -> Result<Granted, Refusal> {
         violation(format!(
             "device code polled after {polled_after:?}, interval is {interval:?}"
         ));
-        return err(
+        return c.refuse(
             400,
             "slow_down",
             70016,
@@ -584,11 +591,11 @@ fn device_code(c: &Ctx<'_>, code: &str) -> Result<Granted, Refusal> {
     device.last_poll = Some(now);
     if now > device.expires_at {
         let error = if v2 { "expired_token" } else { "code_expired" };
-        return err(400, error, 70019, "Verification code expired.");
+        return c.refuse(400, error, 70019, "Verification code expired.");
     }
     if slow_down_now {
         device.interval += Duration::from_secs(5);
-        return err(
+        return c.refuse(
             400,
             "slow_down",
             70016,
@@ -597,7 +604,7 @@ fn device_code(c: &Ctx<'_>, code: &str) -> Result<Granted, Refusal> {
     }
     match device.status {
         DeviceStatus::Pending => {
-            return err(
+            return c.refuse(
                 400,
                 "authorization_pending",
                 70016,
@@ -605,7 +612,7 @@ fn device_code(c: &Ctx<'_>, code: &str) -> Result<Granted, Refusal> {
             );
         }
         DeviceStatus::Declined => {
-            return err(
+            return c.refuse(
                 400,
                 "authorization_declined",
                 70000,
@@ -613,7 +620,7 @@ fn device_code(c: &Ctx<'_>, code: &str) -> Result<Granted, Refusal> {
             );
         }
         DeviceStatus::Approved if device.redeemed => {
-            return err(
+            return c.refuse(
                 400,
                 "invalid_grant",
                 70000,
@@ -638,7 +645,6 @@ fn authorization_code(
     redirect_uri: &str,
     verifier: &str,
 ) -> Result<Granted, Refusal> {
-    // Each grant uses some of these; the same names as the checks above.
     #[allow(unused_variables)]
     let Ctx {
         v2,
@@ -647,13 +653,9 @@ fn authorization_code(
         violation,
         ..
     } = *c;
-    let lock = || c.state.lock().unwrap_or_else(|p| p.into_inner());
-    let err = |status: u16, error: &str, code: u64, msg: &str| -> Result<Granted, Refusal> {
-        Err(Box::new(entra_error(status, error, code, msg, c.headers)))
-    };
-    let mut s = lock();
+    let mut s = c.lock();
     let Some(issued) = s.codes.get_mut(code) else {
-        return err(
+        return c.refuse(
             400,
             "invalid_grant",
             70008,
@@ -661,7 +663,7 @@ fn authorization_code(
         );
     };
     if issued.redeemed {
-        return err(
+        return c.refuse(
             400,
             "invalid_grant",
             54005,
@@ -670,7 +672,7 @@ fn authorization_code(
     }
     issued.redeemed = true;
     if issued.client_id != client_id {
-        return err(
+        return c.refuse(
             400,
             "invalid_grant",
             70000,
@@ -678,7 +680,7 @@ fn authorization_code(
         );
     }
     if issued.redirect_uri != redirect_uri {
-        return err(
+        return c.refuse(
             400,
             "invalid_grant",
             50148,
@@ -688,7 +690,7 @@ fn authorization_code(
         );
     }
     if crate_pkce_challenge(verifier) != issued.challenge {
-        return err(
+        return c.refuse(
             400,
             "invalid_grant",
             501481,
@@ -707,7 +709,6 @@ fn authorization_code(
 }
 
 fn refresh_token_grant(c: &Ctx<'_>, rt: &str) -> Result<Granted, Refusal> {
-    // Each grant uses some of these; the same names as the checks above.
     #[allow(unused_variables)]
     let Ctx {
         v2,
@@ -716,13 +717,9 @@ fn refresh_token_grant(c: &Ctx<'_>, rt: &str) -> Result<Granted, Refusal> {
         violation,
         ..
     } = *c;
-    let lock = || c.state.lock().unwrap_or_else(|p| p.into_inner());
-    let err = |status: u16, error: &str, code: u64, msg: &str| -> Result<Granted, Refusal> {
-        Err(Box::new(entra_error(status, error, code, msg, c.headers)))
-    };
-    let mut s = lock();
+    let mut s = c.lock();
     let Some(issued) = s.refresh_tokens.get_mut(rt) else {
-        return err(
+        return c.refuse(
             400,
             "invalid_grant",
             9002313,
@@ -730,7 +727,7 @@ fn refresh_token_grant(c: &Ctx<'_>, rt: &str) -> Result<Granted, Refusal> {
         );
     };
     if issued.revoked {
-        return err(
+        return c.refuse(
             400,
             "invalid_grant",
             50173,
@@ -738,7 +735,7 @@ fn refresh_token_grant(c: &Ctx<'_>, rt: &str) -> Result<Granted, Refusal> {
         );
     }
     if issued.client_id != client_id {
-        return err(
+        return c.refuse(
             400,
             "invalid_grant",
             70000,
