@@ -728,7 +728,7 @@ pub struct AppArgs {
     )]
     pub scopes: Vec<String>,
 
-    /// Resource URI; selects the v1 endpoint (/oauth2/token).
+    /// Resource URI; selects the v1 endpoint (resource= instead of scope=).
     #[arg(short, long, value_name = "URI")]
     pub resource: Option<String>,
 
