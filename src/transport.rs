@@ -189,7 +189,7 @@ impl HttpTransport {
                 .header("return-client-request-id", "true")
                 .header(header::ACCEPT, "application/json")
                 .timeout(self.timeout);
-            let result = self.exchange(rb, url, &crid).await;
+            let result = self.exchange(rb, url, &crid, false).await;
             let (resp, headers) = match result {
                 Ok(pair) => pair,
                 Err(e) => {
@@ -255,16 +255,19 @@ impl HttpTransport {
         }
     }
 
+    /// One exchange. A redirect is never followed; unless `redirect_is_answer`, it is an
+    /// error (a form with secrets must not travel on).
     async fn exchange(
         &self,
         rb: reqwest::RequestBuilder,
         url: &str,
         crid: &str,
+        redirect_is_answer: bool,
     ) -> Result<(HttpResponse, HeaderMap)> {
         let fail = |e: reqwest::Error| self.describe(&e, url, crid);
         let mut resp = rb.send().await.map_err(fail)?;
         let status = resp.status().as_u16();
-        if resp.status().is_redirection() {
+        if resp.status().is_redirection() && !redirect_is_answer {
             let to = resp
                 .headers()
                 .get(header::LOCATION)
@@ -405,7 +408,8 @@ impl Transport for HttpTransport {
             }
         }
         let rb = rb.body(request.body.clone()).timeout(self.timeout);
-        match self.exchange(rb, request.url, &crid).await {
+        // A redirect comes back as the answer: the caller refuses it with its evidence.
+        match self.exchange(rb, request.url, &crid, true).await {
             Ok((resp, _)) => {
                 self.log(&format!(
                     "< HTTP {} ({} ms, {} bytes)",

@@ -510,6 +510,20 @@ fn azure_pipelines_says_how_to_map_the_access_token_and_shows_refusal_ids() {
         r.stderr
     );
     assert!(!r.stderr.contains("expired-token"));
+    // A redirect (to a sign-in page) is a refusal too, with its status and ids.
+    fake.push_identity_fault(Fault::Raw {
+        status: 302,
+        content_type: "text/html",
+        body: "<html>Object moved</html>".into(),
+    });
+    let r = run(&mut pipelines(&sb, &fake));
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("error http_302  HTTP 302"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("Object moved"), "{}", r.stderr);
     let r = run(pipelines(&sb, &fake).args(["--service-connection-id", "other"]));
     assert_eq!(r.code, 3, "{}", r.stderr);
     assert!(r.stderr.contains("no explicit reference"), "{}", r.stderr);

@@ -329,6 +329,34 @@ pub(super) fn pipelines_oidc(
     violation: &dyn Fn(String),
 ) -> Response {
     let header_value = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let fault = state
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .identity_faults
+        .pop_front();
+    if let Some(Fault::Raw {
+        status,
+        content_type,
+        body,
+    }) = fault
+    {
+        return (
+            StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
+            [
+                (header::CONTENT_TYPE, content_type.to_owned()),
+                (
+                    header::LOCATION,
+                    "https://spsprodeus27.vssps.visualstudio.com/_signin".to_owned(),
+                ),
+                (
+                    header::HeaderName::from_static("x-vss-e2eid"),
+                    "e2e-5678".to_owned(),
+                ),
+            ],
+            body,
+        )
+            .into_response();
+    }
     if *method != Method::POST {
         violation(format!("{method} to the Azure Pipelines OIDC endpoint"));
     }
