@@ -141,16 +141,25 @@ mod tests {
         )
     }
 
+    fn client<'a>(
+        host: &'a AuthorityHost,
+        tenant: &'a Tenant,
+        client_id: &'a str,
+        credential: Option<&'a ClientCredential>,
+    ) -> Client<'a> {
+        Client {
+            host,
+            tenant,
+            client_id,
+            claims: None,
+            credential,
+        }
+    }
+
     #[tokio::test]
     async fn client_credentials_in_memory_send_the_form_and_parse_v1_numbers() {
         let (host, tenant, secret) = fixtures();
-        let client = Client {
-            host: &host,
-            tenant: &tenant,
-            client_id: "cid",
-            claims: None,
-            credential: Some(&secret),
-        };
+        let client = client(&host, &tenant, "cid", Some(&secret));
         let t = Scripted::new(&[(
             200,
             r#"{"token_type":"Bearer","expires_in":"3599","expires_on":"1900000000","resource":"https://management.azure.com/","access_token":"eyJ0.eyJ1.sig"}"#,
@@ -175,13 +184,7 @@ mod tests {
     #[tokio::test]
     async fn a_refusal_in_memory_keeps_its_evidence() {
         let (host, tenant, secret) = fixtures();
-        let client = Client {
-            host: &host,
-            tenant: &tenant,
-            client_id: "cid",
-            claims: None,
-            credential: Some(&secret),
-        };
+        let client = client(&host, &tenant, "cid", Some(&secret));
         let t = Scripted::new(&[(
             401,
             r#"{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided.","error_codes":[7000215],"trace_id":"t1","correlation_id":"c1"}"#,
@@ -204,13 +207,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_device_code_sign_in_runs_in_memory_on_paused_time() {
         let (host, tenant, _) = fixtures();
-        let client = Client {
-            host: &host,
-            tenant: &tenant,
-            client_id: "public",
-            claims: None,
-            credential: None,
-        };
+        let client = client(&host, &tenant, "public", None);
         let t = Scripted::new(&[
             (
                 200,
