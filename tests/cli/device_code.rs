@@ -222,11 +222,7 @@ fn device_code_ctrl_c_ends_with_exit_5_and_no_output() {
     let sb = Sandbox::new();
     let mut live = Live::spawn(&mut sb.delegated(&fake, "device-code"));
     live.wait_for(|l| l.starts_with("Waiting for sign-in"));
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &live.pid().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    live.interrupt();
     let r = live.finish();
     assert_eq!(r.code, 5, "{}", r.stderr);
     assert_eq!(r.stdout, "");

@@ -62,6 +62,19 @@ fn run_from_dev_zero(cmd: &mut std::process::Command) -> Run {
     }
 }
 
+/// Gets a token (so the cache holds one entry) and returns that entry's path.
+#[cfg(unix)]
+fn cached_entry(sb: &Sandbox, fake: &FakeEntra) -> std::path::PathBuf {
+    let r = run(&mut sb.client_credentials(fake));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    std::fs::read_dir(sb.cache_dir())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "json"))
+        .unwrap()
+}
+
 #[cfg(unix)]
 fn mkfifo(path: &std::path::Path) {
     let ok = std::process::Command::new("mkfifo")
@@ -87,11 +100,7 @@ fn device_code_numbers_near_2_64_neither_abort_nor_wait_for_ever() {
         waiting, "Waiting for sign-in (the code expires in 1d)...",
         "expires_in is clamped to a day"
     );
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &live.pid().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    live.interrupt();
     let r = live.finish();
     assert_eq!(r.code, 5, "{}", r.stderr);
     assert_eq!(r.stdout, "");
@@ -279,14 +288,7 @@ fn a_pasted_address_from_dev_zero_is_refused() {
 fn a_fifo_planted_as_a_cache_entry_is_ignored_not_waited_on() {
     let fake = FakeEntra::start();
     let sb = Sandbox::new();
-    let r = run(&mut sb.client_credentials(&fake));
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let entry = std::fs::read_dir(sb.cache_dir())
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|x| x == "json"))
-        .unwrap();
+    let entry = cached_entry(&sb, &fake);
     std::fs::remove_file(&entry).unwrap();
     mkfifo(&entry);
     let r = run(sb
@@ -314,14 +316,7 @@ fn a_fifo_planted_as_a_cache_entry_is_ignored_not_waited_on() {
 fn a_symbolic_link_planted_as_a_cache_entry_is_not_followed() {
     let fake = FakeEntra::start();
     let sb = Sandbox::new();
-    let r = run(&mut sb.client_credentials(&fake));
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let entry = std::fs::read_dir(sb.cache_dir())
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|x| x == "json"))
-        .unwrap();
+    let entry = cached_entry(&sb, &fake);
     let elsewhere = sb.write("elsewhere.json", &std::fs::read(&entry).unwrap());
     std::fs::remove_file(&entry).unwrap();
     std::os::unix::fs::symlink(&elsewhere, &entry).unwrap();

@@ -250,6 +250,16 @@ impl Live {
         self.child.id()
     }
 
+    /// Sends SIGINT, as Ctrl-C at a terminal does.
+    #[cfg(unix)]
+    pub fn interrupt(&self) {
+        let status = std::process::Command::new("kill")
+            .args(["-INT", &self.pid().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success(), "kill -INT {}", self.pid());
+    }
+
     /// Waits (up to 60 s) for the exit and returns everything.
     pub fn finish(mut self) -> Run {
         drop(self.child.stdin.take());

@@ -13,13 +13,7 @@ pub(super) fn authorize(
 ) -> Response {
     let query = query_of(uri);
     let field = |name: &str| first(&query, name);
-    let bad = |msg: &str| {
-        (
-            StatusCode::BAD_REQUEST,
-            format!("<html><body>{msg}</body></html>"),
-        )
-            .into_response()
-    };
+    let bad = bad_page;
     if resolve_tenant(tenant).is_none() && !matches!(tenant, "common" | "organizations") {
         return bad(&format!("AADSTS90002: Tenant '{tenant}' not found."));
     }
@@ -176,13 +170,7 @@ pub(super) fn admin_consent(
 ) -> Response {
     let query = query_of(uri);
     let field = |name: &str| first(&query, name);
-    let bad = |msg: &str| {
-        (
-            StatusCode::BAD_REQUEST,
-            format!("<html><body>{msg}</body></html>"),
-        )
-            .into_response()
-    };
+    let bad = bad_page;
     for (k, _) in &query {
         if !["client_id", "scope", "redirect_uri", "state", "fake_action"].contains(&k.as_str()) {
             violation(format!("unexpected admin consent parameter {k}"));
@@ -287,6 +275,15 @@ fn ask_page(title: &str, uri: &Uri) -> Response {
         StatusCode::OK,
         [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
         body,
+    )
+        .into_response()
+}
+
+/// What Entra shows instead of redirecting: an error page (400).
+fn bad_page(msg: &str) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        format!("<html><body>{msg}</body></html>"),
     )
         .into_response()
 }
