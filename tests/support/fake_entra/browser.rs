@@ -13,9 +13,8 @@ pub(super) fn authorize(
 ) -> Response {
     let query = query_of(uri);
     let field = |name: &str| first(&query, name);
-    let bad = bad_page;
     if resolve_tenant(tenant).is_none() && !matches!(tenant, "common" | "organizations") {
-        return bad(&format!("AADSTS90002: Tenant '{tenant}' not found."));
+        return bad_page(&format!("AADSTS90002: Tenant '{tenant}' not found."));
     }
     let known = [
         "client_id",
@@ -41,13 +40,13 @@ pub(super) fn authorize(
     let client_id = field("client_id").unwrap_or_default();
     let s = state.lock().unwrap_or_else(|p| p.into_inner());
     if !s.apps.iter().any(|a| a.client_id == client_id) {
-        return bad(&format!(
+        return bad_page(&format!(
             "AADSTS700016: Application with identifier '{client_id}' was not found."
         ));
     }
     let redirect_uri = field("redirect_uri").unwrap_or_default().to_owned();
     if !redirect_registered(&redirect_uri) {
-        return bad(&format!(
+        return bad_page(&format!(
             "AADSTS50011: The redirect URI '{redirect_uri}' specified in the request does not match the redirect URIs configured for the application."
         ));
     }
@@ -59,7 +58,7 @@ pub(super) fn authorize(
     }
     let admin_consent = field("prompt") == Some("admin_consent");
     if admin_consent && v2 {
-        return bad(
+        return bad_page(
             "AADSTS90023: prompt=admin_consent is not supported on the v2.0 authorize endpoint; use /adminconsent.",
         );
     }
@@ -69,7 +68,7 @@ pub(super) fn authorize(
             || field("code_challenge").is_none_or(|c| c.len() != 43))
     {
         violation("authorize request without a PKCE S256 challenge".into());
-        return bad(
+        return bad_page(
             "AADSTS9002325: Proof Key for Code Exchange is required for cross-origin authorization code redemption.",
         );
     }
@@ -170,20 +169,19 @@ pub(super) fn admin_consent(
 ) -> Response {
     let query = query_of(uri);
     let field = |name: &str| first(&query, name);
-    let bad = bad_page;
     for (k, _) in &query {
         if !["client_id", "scope", "redirect_uri", "state", "fake_action"].contains(&k.as_str()) {
             violation(format!("unexpected admin consent parameter {k}"));
         }
     }
     if resolve_tenant(tenant).is_none() && tenant != "organizations" {
-        return bad(&format!("AADSTS90002: Tenant '{tenant}' not found."));
+        return bad_page(&format!("AADSTS90002: Tenant '{tenant}' not found."));
     }
     let client_id = field("client_id").unwrap_or_default();
     let user = {
         let s = state.lock().unwrap_or_else(|p| p.into_inner());
         if !s.apps.iter().any(|a| a.client_id == client_id) {
-            return bad(&format!(
+            return bad_page(&format!(
                 "AADSTS700016: Application with identifier '{client_id}' was not found in the directory."
             ));
         }
@@ -198,13 +196,13 @@ pub(super) fn admin_consent(
     };
     let redirect_uri = field("redirect_uri").unwrap_or_default().to_owned();
     if !redirect_registered(&redirect_uri) {
-        return bad(&format!(
+        return bad_page(&format!(
             "AADSTS50011: The redirect URI '{redirect_uri}' specified in the request does not match the redirect URIs configured for the application."
         ));
     }
     let Some(scope) = field("scope").filter(|s| !s.trim().is_empty()) else {
         violation("admin consent request without scope".into());
-        return bad(
+        return bad_page(
             "AADSTS900144: The request body must contain the following parameter: 'scope'.",
         );
     };

@@ -11,11 +11,7 @@ pub(super) fn device_code(
     host: &str,
     violation: &dyn Fn(String),
 ) -> Response {
-    let field = |name: &str| {
-        form.iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
+    let field = |name: &str| first(form, name);
     for (k, _) in form {
         if !["client_id", "scope", "resource", "claims"].contains(&k.as_str()) {
             violation(format!(
@@ -118,11 +114,7 @@ pub(super) fn device_login(state: &Shared, method: &Method, form: &[(String, Str
         )
             .into_response();
     }
-    let field = |name: &str| {
-        form.iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
+    let field = |name: &str| first(form, name);
     let code = field("code").unwrap_or_default();
     let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
     let Some(device) = s.devices.values_mut().find(|d| d.user_code == code) else {

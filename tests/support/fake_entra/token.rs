@@ -216,11 +216,7 @@ fn issue(
     token_url: &str,
     violation: &dyn Fn(String),
 ) -> Response {
-    let field = |name: &str| {
-        form.iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
+    let field = |name: &str| first(form, name);
     let err = |status: u16, error: &str, code: u64, msg: &str| {
         entra_error(status, error, code, msg, headers)
     };
