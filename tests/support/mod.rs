@@ -360,6 +360,19 @@ pub fn browse(url: &str) -> (u16, Option<String>, String) {
 }
 
 /// The value of a query parameter of a URL.
+/// The `redirect_uri` of a sign-in or consent URL, checked to be the loopback
+/// listener shape Entra accepts for public clients: `http://localhost:<port>`.
+pub fn loopback_redirect_uri(url: &str) -> String {
+    let redirect_uri = query_param(url, "redirect_uri").expect("a redirect_uri parameter");
+    assert!(
+        regex::Regex::new(r"^http://localhost:[0-9]+$")
+            .unwrap()
+            .is_match(&redirect_uri),
+        "{redirect_uri}"
+    );
+    redirect_uri
+}
+
 pub fn query_param(url: &str, name: &str) -> Option<String> {
     let query = url.split_once('?')?.1;
     form_urlencoded::parse(query.as_bytes())
